@@ -1,0 +1,1 @@
+"""anb: surrogate benchmarks for hardware-aware NAS."""

@@ -1,0 +1,76 @@
+"""Model configs: ConfigSpace JSON files whose defaults are the hyperparameters to use.
+
+The format is the original Accel-NASBench one: library parameters are named ``param:<name>``
+(``param:num_rounds`` is the number of boosting rounds), ``early_stopping_rounds`` stands
+alone, and the ranges of each hyperparameter are the space that ``do_hpo.py`` searches.
+"""
+
+from __future__ import annotations
+
+import warnings
+from importlib import resources
+from pathlib import Path
+
+from ConfigSpace import ConfigurationSpace
+
+PARAM_PREFIX = "param:"
+# The original's flag for an alternative (path) encoding; this package has one encoding only.
+IGNORED = {"bananas_enc"}
+FAMILY_FOLDERS = {
+    "xgb": "gradient_boosting",
+    "lgb": "gradient_boosting",
+    "sklearn_forest": "random_forest",
+    "svr": "svr",
+    "svr_nu": "svr_nu",
+}
+
+
+def read_configspace(path: str | Path) -> ConfigurationSpace:
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"model config {path} does not exist")
+    with warnings.catch_warnings():
+        # Files written by ConfigSpace < 1.0 say "default" where 1.x says "default_value";
+        # 1.x reads them correctly and only warns about the old spelling.
+        warnings.filterwarnings("ignore", message="The field 'default' should be", category=UserWarning)
+        try:
+            return ConfigurationSpace.from_json(path)
+        except Exception as exc:
+            raise ValueError(f"{path} is not a valid ConfigSpace JSON file: {exc}") from exc
+
+
+def config_to_params(values: dict) -> dict:
+    """Library parameters from a configuration: ``param:`` prefixes stripped, numpy scalars unwrapped."""
+    params = {}
+    for name, value in values.items():
+        key = name[len(PARAM_PREFIX):] if name.startswith(PARAM_PREFIX) else name
+        if key in IGNORED:
+            continue
+        params[key] = value.item() if hasattr(value, "item") else value
+    return params
+
+
+def read_model_params(path: str | Path) -> dict:
+    """The hyperparameters a model config file prescribes (its defaults)."""
+    space = read_configspace(path)
+    return config_to_params(dict(space.get_default_configuration()))
+
+
+def config_file_name(family: str, device: str | None = None, metric: str | None = None) -> str:
+    if device is None:
+        return f"{family}_configspace.json"
+    return f"{family}_accel_{device}_{metric}_configspace.json"
+
+
+def default_config_path(family: str, device: str | None = None, metric: str | None = None) -> Path:
+    """The project's tuned config for a model and target, shipped inside the package.
+
+    Falls back to the model's accuracy config when there is none for the device (e.g. a
+    third-party device), since a config is a starting point, not a property of the data.
+    """
+    folder = resources.files("anb.configs") / "model_configs" / FAMILY_FOLDERS[family]
+    for name in (config_file_name(family, device, metric), config_file_name(family)):
+        candidate = folder / name
+        if candidate.is_file():
+            return Path(str(candidate))
+    raise FileNotFoundError(f"no model config for {family!r} in the package ({folder})")

@@ -1,0 +1,37 @@
+"""The surrogate model zoo: one interface (fit, predict, save, load) over five families."""
+
+from __future__ import annotations
+
+from anb.models.base import Surrogate
+from anb.models.boosters import LGBSurrogate, XGBSurrogate
+from anb.models.sklearn_models import ForestSurrogate, NuSVRSurrogate, SVRSurrogate
+
+FAMILIES: dict[str, type[Surrogate]] = {
+    cls.family: cls for cls in (XGBSurrogate, LGBSurrogate, ForestSurrogate, SVRSurrogate, NuSVRSurrogate)
+}
+ACCEL_SUFFIX = "_accel"
+MODEL_NAMES = tuple(FAMILIES) + tuple(f"{f}{ACCEL_SUFFIX}" for f in FAMILIES)
+
+
+def family_class(family: str) -> type[Surrogate]:
+    if family not in FAMILIES:
+        raise ValueError(f"unknown model {family!r}; available: {', '.join(FAMILIES)}")
+    return FAMILIES[family]
+
+
+def split_model_name(name: str) -> tuple[str, bool]:
+    """``"xgb_accel"`` -> ``("xgb", True)``; ``"xgb"`` -> ``("xgb", False)``."""
+    if name not in MODEL_NAMES:
+        raise ValueError(f"unknown model {name!r}; available: {', '.join(MODEL_NAMES)}")
+    if name.endswith(ACCEL_SUFFIX):
+        return name[: -len(ACCEL_SUFFIX)], True
+    return name, False
+
+
+def make_surrogate(name: str, params: dict | None = None, seed: int = 0) -> Surrogate:
+    """A new, unfitted surrogate of family ``name`` (``_accel`` names are accepted too)."""
+    family, _ = split_model_name(name)
+    return FAMILIES[family](params, seed)
+
+
+__all__ = ["FAMILIES", "MODEL_NAMES", "Surrogate", "family_class", "make_surrogate", "split_model_name"]

@@ -1,0 +1,119 @@
+"""The small interface every surrogate family implements: fit, predict, save, load."""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from pathlib import Path
+
+import numpy as np
+
+SPEC_FILE = "surrogate.json"
+
+
+class Surrogate(ABC):
+    """A regressor from an encoded architecture matrix to one target.
+
+    ``params`` are the underlying library's own hyperparameters (xgboost/LightGBM native
+    parameters, scikit-learn constructor arguments), plus ``num_rounds`` and
+    ``early_stopping_rounds`` for the boosters.
+    """
+
+    family: str = ""
+    model_file: str = ""
+    library: str = ""
+
+    def __init__(self, params: dict | None = None, seed: int = 0):
+        self.params = dict(params or {})
+        self.seed = int(seed)
+        self.fitted_ = False
+
+    @abstractmethod
+    def _fit(self, X: np.ndarray, y: np.ndarray, X_val: np.ndarray | None, y_val: np.ndarray | None) -> None: ...
+
+    @abstractmethod
+    def _predict(self, X: np.ndarray) -> np.ndarray: ...
+
+    @abstractmethod
+    def _save_model(self, path: Path) -> None: ...
+
+    @abstractmethod
+    def _load_model(self, path: Path) -> None: ...
+
+    def fit(self, X, y, X_val=None, y_val=None) -> Surrogate:
+        """Fit on ``(X, y)``; boosters stop early on ``(X_val, y_val)`` when it is given."""
+        X, y = _check_xy(X, y)
+        if (X_val is None) != (y_val is None):
+            raise ValueError("give both X_val and y_val, or neither")
+        if X_val is not None:
+            X_val, y_val = _check_xy(X_val, y_val)
+            if X_val.shape[1] != X.shape[1]:
+                raise ValueError(f"X_val has {X_val.shape[1]} features but X has {X.shape[1]}")
+        self.n_features_ = X.shape[1]
+        self._fit(X, y, X_val, y_val)
+        self.fitted_ = True
+        return self
+
+    def predict(self, X) -> np.ndarray:
+        if not self.fitted_:
+            raise RuntimeError(f"this {self.family} surrogate is not fitted; call fit() or load() first")
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim != 2 or X.shape[1] != self.n_features_:
+            raise ValueError(f"X must have shape (n, {self.n_features_}); got {X.shape}")
+        if len(X) == 0:
+            return np.empty(0)
+        return np.asarray(self._predict(X), dtype=np.float64).ravel()
+
+    def extra_state(self) -> dict:
+        """Fitted state beyond the model file that ``load`` needs (e.g. a booster's best round)."""
+        return {}
+
+    def save(self, directory: str | Path) -> list[Path]:
+        """Write the model in its library's own format plus a JSON spec; returns the files."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        model_path = directory / self.model_file
+        self._save_model(model_path)
+        spec = {
+            "family": self.family,
+            "params": self.params,
+            "seed": self.seed,
+            "n_features": self.n_features_,
+            "model_file": self.model_file,
+            "state": self.extra_state(),
+        }
+        spec_path = directory / SPEC_FILE
+        spec_path.write_text(json.dumps(spec, indent=1))
+        return [model_path, spec_path]
+
+    @classmethod
+    def load(cls, directory: str | Path) -> Surrogate:
+        """Load a surrogate saved by :meth:`save` (of this family, or any when called on the base)."""
+        from anb.models import family_class
+
+        directory = Path(directory)
+        spec = json.loads((directory / SPEC_FILE).read_text())
+        klass = family_class(spec["family"]) if cls is Surrogate else cls
+        model = klass(spec["params"], spec["seed"])
+        model.n_features_ = spec["n_features"]
+        model.restore_state(spec.get("state", {}))
+        model._load_model(directory / spec["model_file"])
+        model.fitted_ = True
+        return model
+
+    def restore_state(self, state: dict) -> None:
+        """Inverse of :meth:`extra_state`."""
+
+
+def _check_xy(X, y) -> tuple[np.ndarray, np.ndarray]:
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64).ravel()
+    if X.ndim != 2:
+        raise ValueError(f"X must be a 2-d matrix; got shape {X.shape}")
+    if len(X) != len(y):
+        raise ValueError(f"X has {len(X)} rows but y has {len(y)} values")
+    if len(y) == 0:
+        raise ValueError("cannot fit on zero rows")
+    if not np.isfinite(y).all():
+        raise ValueError("y contains NaN or inf; drop missing measurements before fitting")
+    return X, y

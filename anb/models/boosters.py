@@ -1,0 +1,102 @@
+"""Gradient-boosted trees: XGBoost and LightGBM, saved in their own portable formats."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import lightgbm as lgb
+import xgboost as xgb
+
+from anb.models.base import Surrogate
+
+DEFAULT_ROUNDS = 2000
+DEFAULT_EARLY_STOP = 100
+
+
+def _n_threads() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+class XGBSurrogate(Surrogate):
+    family = "xgb"
+    model_file = "model.ubj"
+    library = "xgboost"
+
+    def _booster_params(self) -> dict:
+        params = {k: v for k, v in self.params.items() if k not in ("num_rounds", "early_stopping_rounds")}
+        params.setdefault("objective", "reg:squarederror")
+        params.setdefault("nthread", _n_threads())
+        params["seed"] = self.seed
+        return params
+
+    def _fit(self, X, y, X_val, y_val):
+        train = xgb.DMatrix(X, label=y)
+        evals, stop = [], None
+        if X_val is not None:
+            evals = [(xgb.DMatrix(X_val, label=y_val), "val")]
+            stop = int(self.params.get("early_stopping_rounds", DEFAULT_EARLY_STOP))
+        booster = xgb.train(
+            self._booster_params(),
+            train,
+            num_boost_round=int(self.params.get("num_rounds", DEFAULT_ROUNDS)),
+            evals=evals,
+            early_stopping_rounds=stop,
+            verbose_eval=False,
+        )
+        # Keep only the trees up to the best round: a smaller model predicts faster and the
+        # saved file then means the same thing to anyone who loads it with plain xgboost.
+        if stop is not None:
+            booster = booster[: booster.best_iteration + 1]
+        self.booster_ = booster
+
+    def _predict(self, X):
+        return self.booster_.inplace_predict(X)
+
+    def _save_model(self, path: Path):
+        self.booster_.save_model(path)
+
+    def _load_model(self, path: Path):
+        self.booster_ = xgb.Booster(model_file=str(path))
+        self.booster_.set_param({"nthread": _n_threads()})
+
+
+class LGBSurrogate(Surrogate):
+    family = "lgb"
+    model_file = "model.txt"
+    library = "lightgbm"
+
+    def _fit(self, X, y, X_val, y_val):
+        params = {k: v for k, v in self.params.items() if k not in ("num_rounds", "early_stopping_rounds")}
+        params.setdefault("objective", "regression")
+        params.setdefault("num_threads", _n_threads())
+        params.update(seed=self.seed, verbose=-1, deterministic=True)
+        callbacks, valid_sets = [], []
+        if X_val is not None:
+            valid_sets = [lgb.Dataset(X_val, label=y_val)]
+            stop = int(self.params.get("early_stopping_rounds", DEFAULT_EARLY_STOP))
+            callbacks = [lgb.early_stopping(stop, verbose=False)]
+        self.booster_ = lgb.train(
+            params,
+            lgb.Dataset(X, label=y),
+            num_boost_round=int(self.params.get("num_rounds", DEFAULT_ROUNDS)),
+            valid_sets=valid_sets,
+            callbacks=callbacks,
+        )
+        self.best_iteration_ = int(self.booster_.best_iteration or self.booster_.current_iteration())
+
+    def _predict(self, X):
+        return self.booster_.predict(X, num_iteration=self.best_iteration_)
+
+    def _save_model(self, path: Path):
+        self.booster_.save_model(str(path), num_iteration=self.best_iteration_)
+
+    def _load_model(self, path: Path):
+        self.booster_ = lgb.Booster(model_file=str(path))
+
+    def extra_state(self) -> dict:
+        return {"best_iteration": self.best_iteration_}
+
+    def restore_state(self, state: dict) -> None:
+        self.best_iteration_ = int(state["best_iteration"])
+

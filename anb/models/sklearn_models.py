@@ -1,0 +1,63 @@
+"""scikit-learn surrogates: random forest and (nu-)SVR.
+
+scikit-learn has no portable model format of its own; these are stored with joblib, and the
+manifest written beside them records the scikit-learn version they need.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import joblib
+from sklearn.compose import TransformedTargetRegressor
+from sklearn.ensemble import RandomForestRegressor
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVR, NuSVR
+
+from anb.models.base import Surrogate
+
+
+class _SklearnSurrogate(Surrogate):
+    model_file = "model.joblib"
+    library = "scikit-learn"
+
+    def _estimator(self):
+        raise NotImplementedError
+
+    def _fit(self, X, y, X_val, y_val):
+        # These models have no early stopping; the validation set is only reported on.
+        self.estimator_ = self._estimator().fit(X, y)
+
+    def _predict(self, X):
+        return self.estimator_.predict(X)
+
+    def _save_model(self, path: Path):
+        joblib.dump(self.estimator_, path)
+
+    def _load_model(self, path: Path):
+        self.estimator_ = joblib.load(path)
+
+
+class ForestSurrogate(_SklearnSurrogate):
+    family = "sklearn_forest"
+
+    def _estimator(self):
+        return RandomForestRegressor(**self.params, random_state=self.seed, n_jobs=-1)
+
+
+class SVRSurrogate(_SklearnSurrogate):
+    family = "svr"
+    kernel_machine = SVR
+
+    def _estimator(self):
+        # Kernels need comparable feature scales, and epsilon/C assume a target of unit scale.
+        return TransformedTargetRegressor(
+            regressor=make_pipeline(StandardScaler(), self.kernel_machine(**self.params)),
+            transformer=StandardScaler(),
+        )
+
+
+class NuSVRSurrogate(SVRSurrogate):
+    family = "svr_nu"
+    kernel_machine = NuSVR

@@ -1,0 +1,1 @@
+"""Search spaces of the benchmark: sample, validate and encode architectures."""

@@ -1,0 +1,130 @@
+"""Analytic MACs / parameter count for the MnasNet/EfficientNet-B0 search space.
+
+An architecture is four (N, 7) integer arrays, one column per MBConv block:
+expansion ratio, depthwise kernel size, number of layers and squeeze-excite
+flag. The network is the EfficientNet-B0 skeleton at 224x224 input.
+
+The counting conventions below were fitted to the `model_info` of the 5,138
+Accel-NASBench architectures; with them both numbers are reproduced exactly
+(to float rounding) for every architecture. They are those of the `thop`
+profiler run on a PyTorch model:
+
+* Parameters: conv weights without biases, 2 per BatchNorm channel (gamma and
+  beta; running statistics are buffers), SE convs with biases, FC with bias.
+* SE squeeze width is 1/4 of the MBConv layer's *input* channels (as in
+  EfficientNet), not of the expanded channels; the latter misses params by
+  up to 72%.
+* MACs: conv and FC multiply-accumulates only (no bias terms), counted over
+  every output position, so padding does not matter. BatchNorm costs
+  4 ops per output element (thop: 2 per element, doubled when affine).
+  Activations, the SE sigmoid and gating multiply, and residual additions
+  cost nothing. Adaptive average pooling (SE and head) costs one op per
+  input element plus one per output element.
+"""
+
+import numpy as np
+
+STRIDES = (1, 2, 2, 2, 1, 2, 1)
+IN_CHANNELS = (32, 16, 24, 40, 80, 112, 192)
+OUT_CHANNELS = (16, 24, 40, 80, 112, 192, 320)
+N_BLOCKS = len(STRIDES)
+
+IMAGE_SIZE = 224
+STEM_CHANNELS = 32
+HEAD_CHANNELS = 1280
+NUM_CLASSES = 1000
+SE_RATIO = 4  # squeeze channels = input channels // 4
+BN_PARAMS = 2  # gamma, beta per channel
+BN_MACS = 4  # per output element, thop convention for an affine BatchNorm
+
+
+def _ceil_div(a, b):
+    # "same" padding: output size is ceil(input / stride)
+    return -(-a // b)
+
+
+def _check(name, arr, shape, minimum=None):
+    """Return `arr` as a 2-D array of the expected shape, or raise ValueError."""
+    arr = np.asarray(arr)
+    if arr.ndim != 2 or arr.shape[1] != N_BLOCKS:
+        raise ValueError(
+            f"{name} must have shape (N, {N_BLOCKS}), got {arr.shape}")
+    if shape is not None and arr.shape != shape:
+        raise ValueError(
+            f"{name} has shape {arr.shape}, expected {shape} like expansion")
+    if minimum is not None:
+        if not (np.issubdtype(arr.dtype, np.integer)
+                or np.all(arr == np.round(arr))):
+            raise ValueError(f"{name} must hold integers")
+        if arr.size and arr.min() < minimum:
+            raise ValueError(f"{name} values must be >= {minimum}")
+    return arr
+
+
+def architecture_cost(expansion, kernel, layers, se):
+    """Return (macs_millions, params_millions), each a float64 array of shape (N,).
+
+    expansion, kernel, layers: integer arrays of shape (N, 7); se: bool array
+    of shape (N, 7). Row n describes architecture n, column i block i.
+    """
+    expansion = _check("expansion", expansion, None, minimum=1)
+    shape = expansion.shape
+    kernel = _check("kernel", kernel, shape, minimum=1)
+    layers = _check("layers", layers, shape, minimum=1)
+    se = _check("se", se, shape).astype(bool)
+
+    expansion = expansion.astype(np.float64)
+    kernel = kernel.astype(np.float64)
+    n = shape[0]
+    macs = np.zeros(n)
+    params = np.zeros(n)
+
+    # Stem: 3x3 stride-2 conv 3 -> 32, BN.
+    res = _ceil_div(IMAGE_SIZE, 2)
+    macs += (3 * 9 * STEM_CHANNELS + BN_MACS * STEM_CHANNELS) * res * res
+    params += 3 * 9 * STEM_CHANNELS + BN_PARAMS * STEM_CHANNELS
+
+    for i in range(N_BLOCKS):
+        out_res = _ceil_div(res, STRIDES[i])
+        exp = expansion[:, i]
+        k2 = kernel[:, i] ** 2
+        has_se = se[:, i]
+        has_expand = exp != 1
+        cout = OUT_CHANNELS[i]
+        n_layers = int(layers[:, i].max()) if n else 0
+        for j in range(n_layers):
+            # Only the block's first layer strides and changes channels.
+            cin = IN_CHANNELS[i] if j == 0 else cout
+            in_res = res if j == 0 else out_res
+            hid = cin * exp
+            sq = cin // SE_RATIO
+            area = out_res * out_res
+
+            # 1x1 expansion conv + BN, absent when the ratio is 1.
+            m = np.where(has_expand, (cin + BN_MACS) * hid * in_res * in_res, 0.0)
+            p = np.where(has_expand, (cin + BN_PARAMS) * hid, 0.0)
+            # kxk depthwise conv + BN.
+            m += (k2 + BN_MACS) * hid * area
+            p += (k2 + BN_PARAMS) * hid
+            # Squeeze-excite: avg pool, 1x1 conv hid->sq, 1x1 conv sq->hid.
+            m += np.where(has_se, hid * area + hid + 2 * hid * sq, 0.0)
+            p += np.where(has_se, 2 * hid * sq + sq + hid, 0.0)
+            # 1x1 projection conv + BN.
+            m += (hid + BN_MACS) * cout * area
+            p += hid * cout + BN_PARAMS * cout
+
+            active = layers[:, i] > j
+            macs += np.where(active, m, 0.0)
+            params += np.where(active, p, 0.0)
+        res = out_res
+
+    # Head: 1x1 conv + BN, global average pool, fully connected with bias.
+    last = OUT_CHANNELS[-1]
+    area = res * res
+    macs += (last + BN_MACS) * HEAD_CHANNELS * area
+    macs += HEAD_CHANNELS * area + HEAD_CHANNELS
+    macs += HEAD_CHANNELS * NUM_CLASSES
+    params += last * HEAD_CHANNELS + BN_PARAMS * HEAD_CHANNELS
+    params += HEAD_CHANNELS * NUM_CLASSES + NUM_CLASSES
+
+    return macs / 1e6, params / 1e6

@@ -1,0 +1,256 @@
+"""The NAS-Bench-101 cell: validation, pruning and the isomorphism-invariant graph hash.
+
+A cell is a DAG of at most 7 vertices given as an upper-triangular 0/1 adjacency matrix
+(``matrix[i, j] == 1`` is an edge i -> j) and one op per vertex. Vertex 0 is ``input``, the
+last vertex is ``output`` and every other vertex holds one of ``INTERIOR_OPS``.
+
+Validity follows NAS-Bench-101 exactly: vertices that are not on an input-to-output path are
+pruned first (they do not change the network that gets built), and the pruned cell must
+still connect input to output and have at most ``MAX_EDGES`` edges. A :class:`Cell` is always
+valid; constructing one from bad input raises a ``ValueError`` that names the broken rule.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+import numpy as np
+
+INPUT = "input"
+OUTPUT = "output"
+CONV1X1 = "conv1x1-bn-relu"
+CONV3X3 = "conv3x3-bn-relu"
+MAXPOOL3X3 = "maxpool3x3"
+OPS = (INPUT, CONV1X1, CONV3X3, MAXPOOL3X3, OUTPUT)
+# NAS-Bench-101's canonical order: the position is the label the official hash feeds to MD5.
+INTERIOR_OPS = (CONV3X3, CONV1X1, MAXPOOL3X3)
+# Integer labels of the official hash (input -1, output -2, interior ops by canonical order);
+# the neural-predictor HDF5 stores ops with the same codes.
+OP_LABELS = {INPUT: -1, OUTPUT: -2, CONV3X3: 0, CONV1X1: 1, MAXPOOL3X3: 2}
+LABEL_OPS = {label: op for op, label in OP_LABELS.items()}
+# Marks vertex slots beyond a cell's last vertex in fixed-size (N, 7) label arrays.
+PAD_LABEL = -3
+
+MAX_VERTICES = 7
+MAX_EDGES = 9
+
+
+def _md5(text: str) -> str:
+    return hashlib.md5(text.encode("utf-8")).hexdigest()
+
+
+def graph_hash(matrix: np.ndarray, labels: Sequence[int]) -> str:
+    """The NAS-Bench-101 module hash of a pruned cell: equal for isomorphic labelled graphs.
+
+    Weisfeiler-Lehman style refinement with MD5: every vertex starts from its (out-degree,
+    in-degree, label), then repeatedly hashes the sorted hashes of its predecessors and
+    successors with its own. The exact strings fed to MD5 (Python ``str`` of a tuple and of a
+    sorted list) are part of the definition: they are what makes the result equal the hashes
+    that key the official dataset.
+    """
+    matrix = np.asarray(matrix)
+    n = len(labels)
+    out_degree = matrix.sum(axis=1).tolist()
+    in_degree = matrix.sum(axis=0).tolist()
+    hashes = [_md5(str((int(o), int(i), int(lab)))) for o, i, lab in zip(out_degree, in_degree, labels)]
+    predecessors = [np.flatnonzero(matrix[:, v]).tolist() for v in range(n)]
+    successors = [np.flatnonzero(matrix[v]).tolist() for v in range(n)]
+    # n rounds reach past the diameter of any n-vertex graph, as the official hash does.
+    for _ in range(n):
+        hashes = [
+            _md5(
+                "".join(sorted(hashes[u] for u in predecessors[v]))
+                + "|"
+                + "".join(sorted(hashes[w] for w in successors[v]))
+                + "|"
+                + hashes[v]
+            )
+            for v in range(n)
+        ]
+    return _md5(str(sorted(hashes)))
+
+
+def _check_matrix(matrix) -> np.ndarray:
+    try:
+        matrix = np.array(matrix)
+    except ValueError as err:  # ragged nested lists
+        raise ValueError(f"adjacency matrix must be a square 2-D array: {err}") from None
+    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
+        raise ValueError(f"adjacency matrix must be square 2-D; got shape {matrix.shape}")
+    n = matrix.shape[0]
+    if n > MAX_VERTICES:
+        raise ValueError(f"cell has {n} vertices; NAS-Bench-101 allows at most {MAX_VERTICES} (max-vertices rule)")
+    if n < 2:
+        raise ValueError(f"cell has {n} vertices; it needs at least an input and an output vertex")
+    if matrix.dtype == bool:
+        matrix = matrix.astype(np.int8)
+    if not np.isin(matrix, (0, 1)).all():
+        bad = matrix[~np.isin(matrix, (0, 1))].ravel()[0]
+        raise ValueError(f"adjacency entries must be 0 or 1; got {bad!r}")
+    matrix = matrix.astype(np.int8)
+    below = np.argwhere(np.tril(matrix) != 0)
+    if below.size:
+        src, dst = below[0]
+        raise ValueError(
+            f"edge {src}->{dst} is on or below the diagonal; the adjacency matrix must be strictly "
+            "upper-triangular (edges go from a lower to a higher vertex index)"
+        )
+    return matrix
+
+
+def _check_ops(ops, n: int) -> tuple[str, ...]:
+    if isinstance(ops, str) or not isinstance(ops, Sequence):
+        raise ValueError(f"ops must be a sequence of op names; got {ops!r}")
+    ops = tuple(ops)
+    if len(ops) != n:
+        raise ValueError(f"got {len(ops)} ops for a {n}x{n} adjacency matrix; need one op per vertex")
+    for v, op in enumerate(ops):
+        if op not in OP_LABELS:
+            raise ValueError(f"unknown op {op!r} at vertex {v}; known ops are {list(OPS)}")
+    if ops[0] != INPUT:
+        raise ValueError(f"vertex 0 must be {INPUT!r}; got {ops[0]!r}")
+    if ops[-1] != OUTPUT:
+        raise ValueError(f"the last vertex ({n - 1}) must be {OUTPUT!r}; got {ops[-1]!r}")
+    for v, op in enumerate(ops[1:-1], start=1):
+        if op not in INTERIOR_OPS:
+            raise ValueError(f"interior vertex {v} has op {op!r}; interior ops must be one of {list(INTERIOR_OPS)}")
+    return ops
+
+
+def on_path_vertices(matrix: np.ndarray) -> np.ndarray:
+    """Boolean mask of the vertices on some input-to-output path of an upper-triangular DAG."""
+    n = matrix.shape[0]
+    from_input = np.zeros(n, dtype=bool)
+    from_input[0] = True
+    # Edges only go to higher indices, so one ascending (descending) sweep is a full traversal.
+    for v in range(1, n):
+        from_input[v] = bool(matrix[:v, v][from_input[:v]].any())
+    to_output = np.zeros(n, dtype=bool)
+    to_output[n - 1] = True
+    for v in range(n - 2, -1, -1):
+        to_output[v] = bool(matrix[v, v + 1 :][to_output[v + 1 :]].any())
+    return from_input & to_output
+
+
+class Cell:
+    """A valid NAS-Bench-101 cell.
+
+    ``original_matrix``/``original_ops`` are the spec as given; ``matrix``/``ops`` are the
+    pruned cell that NAS-Bench-101 builds, hashes and counts edges on. Two cells compare equal
+    when their pruned graphs are identical (same vertex order); use :meth:`module_hash` to
+    compare up to isomorphism.
+    """
+
+    __slots__ = ("original_matrix", "original_ops", "matrix", "ops", "_hash")
+
+    def __init__(self, matrix, ops):
+        original_matrix = _check_matrix(matrix)
+        original_ops = _check_ops(ops, original_matrix.shape[0])
+        keep = on_path_vertices(original_matrix)
+        if not keep[0]:
+            n = original_matrix.shape[0]
+            raise ValueError(
+                f"the output (vertex {n - 1}) is not reachable from the input (vertex 0): "
+                "a cell needs an input-to-output path"
+            )
+        pruned = original_matrix[np.ix_(keep, keep)]
+        n_edges = int(pruned.sum())
+        if n_edges > MAX_EDGES:
+            raise ValueError(
+                f"cell has {n_edges} edges after pruning; NAS-Bench-101 allows at most {MAX_EDGES} (max-edges rule)"
+            )
+        for array in (original_matrix, pruned):
+            array.setflags(write=False)
+        self.original_matrix = original_matrix
+        self.original_ops = original_ops
+        self.matrix = pruned
+        self.ops = tuple(op for op, k in zip(original_ops, keep) if k)
+        self._hash = None
+
+    @classmethod
+    def from_labels(cls, matrix, labels) -> Cell:
+        """A cell from official integer labels (input -1, output -2, conv3x3 0, conv1x1 1, maxpool 2)."""
+        ops = []
+        for v, label in enumerate(labels):
+            if int(label) not in LABEL_OPS:
+                raise ValueError(f"unknown op label {label!r} at vertex {v}; known labels are {LABEL_OPS}")
+            ops.append(LABEL_OPS[int(label)])
+        return cls(matrix, ops)
+
+    @property
+    def num_vertices(self) -> int:
+        return self.matrix.shape[0]
+
+    @property
+    def num_edges(self) -> int:
+        return int(self.matrix.sum())
+
+    @property
+    def labels(self) -> tuple[int, ...]:
+        """Official integer labels of the pruned ops."""
+        return tuple(OP_LABELS[op] for op in self.ops)
+
+    def module_hash(self) -> str:
+        """The official NAS-Bench-101 hash of the pruned cell (the key of its records)."""
+        if self._hash is None:
+            self._hash = graph_hash(self.matrix, self.labels)
+        return self._hash
+
+    def padded_spec(self) -> tuple[np.ndarray, tuple[str, ...]]:
+        """The original spec grown to 7 vertices by isolated filler vertices before the output.
+
+        The fillers are pruned away again, so the spec describes the same cell; a fixed size
+        is what edge/op hyperparameters and mutations work on.
+        """
+        n = self.original_matrix.shape[0]
+        order = np.r_[0 : n - 1, MAX_VERTICES - 1]
+        matrix = np.zeros((MAX_VERTICES, MAX_VERTICES), dtype=np.int8)
+        matrix[np.ix_(order, order)] = self.original_matrix
+        ops = self.original_ops[:-1] + (CONV3X3,) * (MAX_VERTICES - n) + (OUTPUT,)
+        return matrix, ops
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, Cell):
+            return NotImplemented
+        return self.ops == other.ops and np.array_equal(self.matrix, other.matrix)
+
+    def __hash__(self) -> int:
+        return hash((self.ops, self.matrix.tobytes()))
+
+    def __repr__(self) -> str:
+        return f"Cell(matrix={self.matrix.tolist()}, ops={list(self.ops)})"
+
+
+def is_valid(matrix, ops) -> bool:
+    """True when ``Cell(matrix, ops)`` would succeed."""
+    try:
+        Cell(matrix, ops)
+    except ValueError:
+        return False
+    return True
+
+
+def cells_to_arrays(cells: Sequence[Cell]) -> tuple[np.ndarray, np.ndarray]:
+    """Pruned cells as fixed-size arrays: ``adjacency`` (N, 7, 7) int8 and ``labels`` (N, 7) int8.
+
+    A cell of n vertices fills the top-left n x n block and the first n labels (output at
+    n - 1, the neural-predictor HDF5 layout); the remaining labels are ``PAD_LABEL``.
+    """
+    adjacency = np.zeros((len(cells), MAX_VERTICES, MAX_VERTICES), dtype=np.int8)
+    labels = np.full((len(cells), MAX_VERTICES), PAD_LABEL, dtype=np.int8)
+    for i, cell in enumerate(cells):
+        n = cell.num_vertices
+        adjacency[i, :n, :n] = cell.matrix
+        labels[i, :n] = cell.labels
+    return adjacency, labels
+
+
+def arrays_to_cells(adjacency: np.ndarray, labels: np.ndarray) -> list[Cell]:
+    """Inverse of :func:`cells_to_arrays` (validating every cell)."""
+    adjacency, labels = np.asarray(adjacency), np.asarray(labels)
+    cells = []
+    for a, lab in zip(adjacency, labels):
+        n = int(np.count_nonzero(lab != PAD_LABEL))
+        cells.append(Cell.from_labels(a[:n, :n], lab[:n]))
+    return cells
