@@ -115,7 +115,7 @@ def _check_ops(ops, n: int) -> tuple[str, ...]:
     for v, op in enumerate(ops[1:-1], start=1):
         if op not in INTERIOR_OPS:
             raise ValueError(f"interior vertex {v} has op {op!r}; interior ops must be one of {list(INTERIOR_OPS)}")
-    return ops
+    return tuple(str(op) for op in ops)  # plain str, also for numpy strings from ConfigSpace
 
 
 def on_path_vertices(matrix: np.ndarray) -> np.ndarray:
@@ -244,6 +244,23 @@ def cells_to_arrays(cells: Sequence[Cell]) -> tuple[np.ndarray, np.ndarray]:
         adjacency[i, :n, :n] = cell.matrix
         labels[i, :n] = cell.labels
     return adjacency, labels
+
+
+def output_last(adjacency: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Re-index top-left (N, 7, 7)/(N, 7) arrays so every cell's output is vertex 6.
+
+    Padding slots move between the interior vertices and the output. With the output at a
+    fixed index, "feeds the output" is the same column for every cell, which is what
+    fixed-length encodings and the vectorised cost model need.
+    """
+    adjacency, labels = np.asarray(adjacency), np.asarray(labels)
+    n = np.count_nonzero(labels != PAD_LABEL, axis=1)
+    slots = np.arange(MAX_VERTICES)
+    # New position i takes old vertex i below n - 1, the pads n..6 next, and old n - 1 last.
+    order = np.where(slots < n[:, None] - 1, slots, slots + 1)
+    order[:, -1] = n - 1
+    rows = np.take_along_axis(adjacency, order[:, :, None], axis=1)
+    return np.take_along_axis(rows, order[:, None, :], axis=2), np.take_along_axis(labels, order, axis=1)
 
 
 def arrays_to_cells(adjacency: np.ndarray, labels: np.ndarray) -> list[Cell]:

@@ -1,0 +1,126 @@
+"""Fit a surrogate (or an ensemble) on the Accel-NASBench results and evaluate it.
+
+Keeps the original's flags; every one has a default, so ``python fit_model.py`` fits the XGB
+accuracy surrogate on the cached dataset. Examples::
+
+    python fit_model.py --model xgb --data_splits_root ../shared/data/anb/default_split
+    python fit_model.py --model xgb_accel --device a100 --metric throughput --ensemble
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+
+from anb.dataset import load_dataset
+from anb.ensemble_io import save_ensemble
+from anb.model_config import default_config_path, read_model_params
+from anb.models import split_model_name
+from anb.plotting import save_figure, scatter_predicted_vs_measured
+from anb.splits import Split, kfold_split, load_split_dir, split_from_data_config
+from anb.targets import Target, resolve_target
+from anb.training import evaluate_sides, fit_members, split_data
+
+DEFAULT_DATA_CONFIG = Path(__file__).resolve().parent / "configs" / "data_configs" / "random_split.json"
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser("fit_model.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dataset_root", default=None, help="directory or .tar.gz of result JSONs (default: the cached dataset, downloaded if needed)")
+    parser.add_argument("--model", default="xgb", help="xgb, lgb, sklearn_forest, svr, svr_nu, or their _accel forms (default: xgb)")
+    parser.add_argument("--model_config_path", default=None, help="ConfigSpace JSON whose defaults are the hyperparameters (default: the project's tuned config for the model and target)")
+    parser.add_argument("--data_config_path", default=str(DEFAULT_DATA_CONFIG), help="data config with train_val_test_split ratios (default: 0.8/0.1/0.1)")
+    parser.add_argument("--device", default=None, help="device of a performance surrogate (default: none, i.e. accuracy)")
+    parser.add_argument("--metric", default=None, help="throughput or latency (default: the device's only metric)")
+    parser.add_argument("--log_dir", default="experiments/surrogate_models", help="where runs are written")
+    parser.add_argument("--seed", type=int, default=6, help="seed of the split, the fold and the models (default: 6)")
+    parser.add_argument("--data_splits_root", default=None, help="directory with train/val/test_paths.json; train+val are then 9-fold cross-validated, fold seed %% 9")
+    parser.add_argument("--ensemble", action="store_true", help="fit an ensemble instead of one model")
+    parser.add_argument("--ensemble-size", type=int, default=5, help="members of the ensemble (default: 5)")
+    return parser.parse_args(argv)
+
+
+def resolve_request(args) -> tuple[str, Target]:
+    """The model family and the target; ValueError with the valid choices when either is wrong."""
+    family, is_accel = split_model_name(args.model)
+    if is_accel and args.device is None:
+        raise ValueError(f"model {args.model!r} is a device surrogate: give --device (and --metric)")
+    if args.device is None and args.metric is not None:
+        raise ValueError("--metric needs --device")
+    if args.ensemble_size < 1:
+        raise ValueError(f"--ensemble-size must be at least 1; got {args.ensemble_size}")
+    return family, resolve_target(args.device, args.metric)
+
+
+def make_split(args, data) -> tuple[Split, dict]:
+    if args.data_splits_root:
+        split = kfold_split(load_split_dir(args.data_splits_root, data), data, args.seed)
+        return split, {"data_splits_root": str(args.data_splits_root), "kfold": {"n_splits": 9, "fold": args.seed % 9}}
+    config = json.loads(Path(args.data_config_path).read_text())
+    return split_from_data_config(config, data, args.seed), config
+
+
+def run_dir(args, target: Target) -> Path:
+    parts = [args.log_dir, args.model] + ([target.device, target.metric] if target.device else [])
+    path = Path(*parts) / f"{time.strftime('%Y%m%d-%H%M%S')}-{args.seed}"
+    path.mkdir(parents=True, exist_ok=False)
+    return path
+
+
+def plot_sides(table, metrics, target: Target, path: Path) -> None:
+    sides = [side for side in ("train", "val", "test") if side in metrics]
+    fig, axes = plt.subplots(1, len(sides), figsize=(5 * len(sides), 4.5), squeeze=False)
+    for ax, side in zip(axes[0], sides):
+        rows = table[table["side"] == side]
+        scatter_predicted_vs_measured(ax, rows["measured"], rows["predicted"], rows["std"], metrics[side], f"{target.label}: {side}", target.unit)
+    save_figure(fig, path)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:
+        family, target = resolve_request(args)
+        config_path = args.model_config_path or default_config_path(family, target.device, target.metric)
+        params = read_model_params(config_path)
+        data = load_dataset(args.dataset_root)
+        split, data_config = make_split(args, data)
+    except (ValueError, OSError, RuntimeError) as exc:
+        print(f"fit_model.py: error: {exc}", file=sys.stderr)
+        return 2
+
+    print(data.attrs["report"].summary())
+    sides, dropped = split_data(data, split, target)
+    for side, count in dropped.items():
+        if count:
+            print(f"{side}: dropped {count} row(s) with no {target.column} measurement")
+    for name, reason in split.dropped:
+        print(f"split: dropped {name} ({reason})")
+    print(f"target {target.label} ({target.unit}); sizes: " + ", ".join(f"{s} {len(d.y)}" for s, d in sides.items()))
+
+    n_members = args.ensemble_size if args.ensemble else 1
+    members = fit_members(family, params, sides, n_members, args.seed)
+    metrics, table = evaluate_sides(members, sides)
+    for side, label in (("train", "train"), ("val", "valid"), ("test", "test")):
+        if side in metrics:
+            print(f"{label} metrics: {metrics[side]}")
+
+    out = run_dir(args, target)
+    save_ensemble(out, members, {"target": target.__dict__, "model": args.model, "params": params, "seed": args.seed,
+                                 "split": split.source, "metrics": metrics})
+    (out / "model_config.json").write_text(json.dumps({**params, "model": args.model, "device": target.device, "metric": target.metric,
+                                                       "config_file": str(config_path)}, indent=1))
+    (out / "data_config.json").write_text(json.dumps(data_config, indent=1))
+    split.save(out)
+    table[table["side"] == "test"].to_csv(out / "test_predictions.csv", index=False)
+    plot_sides(table, metrics, target, out / "pred_vs_measured")
+    print(f"written to {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
