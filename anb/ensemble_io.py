@@ -17,6 +17,8 @@ from anb.features import FEATURE_VERSION
 from anb.models import Surrogate
 
 MANIFEST = "manifest.json"
+# Models imported from the original Accel-NASBench take the plain 28-column ConfigSpace array.
+LEGACY_FEATURE_VERSION = 0
 LIBRARIES = ("anb", "xgboost", "lightgbm", "scikit-learn", "numpy")
 
 
@@ -42,7 +44,8 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-def save_ensemble(directory: str | Path, members: list[Surrogate], info: dict) -> Path:
+def save_ensemble(directory: str | Path, members: list[Surrogate], info: dict,
+                  feature_version: int = FEATURE_VERSION) -> Path:
     """Write members and manifest into ``directory`` (which should be a fresh, private folder)."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -54,7 +57,7 @@ def save_ensemble(directory: str | Path, members: list[Surrogate], info: dict) -
         **info,
         "family": members[0].family,
         "n_members": len(members),
-        "feature_version": FEATURE_VERSION,
+        "feature_version": feature_version,
         "versions": library_versions(),
         "files": files,
     }
@@ -80,7 +83,7 @@ def verify_ensemble(directory: str | Path) -> dict:
             raise CorruptEnsembleError(f"{path} is missing")
         if sha256_of(path) != expected:
             raise CorruptEnsembleError(f"{path} does not match the sha256 in its manifest (corrupted or truncated)")
-    if manifest.get("feature_version") != FEATURE_VERSION:
+    if manifest.get("feature_version") not in (FEATURE_VERSION, LEGACY_FEATURE_VERSION):
         raise CorruptEnsembleError(
             f"{directory} was built with feature version {manifest.get('feature_version')}, "
             f"this anb uses {FEATURE_VERSION}; rebuild it"

@@ -1,0 +1,178 @@
+"""The ``anb`` command: list devices, query surrogates, build/download/import them, manage the cache."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from anb import paths, store
+from anb.devices import discover_devices
+from anb.download import DownloadError
+from anb.ensemble import ANBEnsemble
+from anb.legacy import import_legacy
+from anb.models import FAMILIES
+from anb.targets import resolve_target
+from configurationspaces.efficientnet_encoding import decode_values, encode
+from configurationspaces.searchspaces import EfficientNetSS
+
+
+def _targets(device: str | None, metric: str | None, all_targets: bool):
+    """(device, metric) pairs: one, or accuracy plus every metric of every device."""
+    if not all_targets:
+        return [(device, metric)]
+    pairs = [(None, None)]
+    for name, plugin in discover_devices().items():
+        pairs += [(name, m) for m in plugin.metrics]
+    return pairs
+
+
+def cmd_devices(args) -> int:
+    rows = [{"device": "-", "metric": "accuracy", "unit": "%", "cached": _cached_models(None, None), "description": "ImageNet top-1"}]
+    for name, plugin in discover_devices().items():
+        for metric, unit in plugin.metrics.items():
+            rows.append({"device": name, "metric": metric, "unit": unit, "cached": _cached_models(name, metric),
+                         "description": plugin.description})
+    print(pd.DataFrame(rows).to_string(index=False))
+    return 0
+
+
+def _cached_models(device, metric) -> str:
+    target = resolve_target(device, metric)
+    cached = [f for f in FAMILIES if (store.entry_dir(f, target) / "manifest.json").is_file()]
+    return ", ".join(cached) or "no"
+
+
+def _architectures(args):
+    if args.input:
+        text = Path(args.input).read_text() if args.input != "-" else sys.stdin.read()
+        return pd.DataFrame(json.loads(text))
+    return EfficientNetSS(seed=args.seed).random_encoded(args.random)
+
+
+def cmd_query(args) -> int:
+    encoded = encode(_architectures(args))
+    ensemble = ANBEnsemble(args.model, device=args.device, metric=args.metric, seed=args.seed)
+    mean, std = ensemble.query(encoded)
+    table = pd.DataFrame(decode_values(encoded))
+    table[f"mean ({ensemble.target.unit})"] = mean
+    table[f"std ({ensemble.target.unit})"] = std
+    if args.json:
+        print(table.to_json(orient="records"))
+    else:
+        print(f"{ensemble.target.label} from {ensemble.model} ({len(ensemble.members)} members)")
+        print(table.to_string(index=False))
+    return 0
+
+
+def cmd_build(args) -> int:
+    for device, metric in _targets(args.device, args.metric, args.all):
+        target = resolve_target(device, metric)
+        for family in args.model:
+            entry = store.entry_dir(family, target)
+            if args.force and entry.exists():
+                with store.locked(entry):
+                    shutil.rmtree(entry)
+            print(f"{family} {target.label}: ", end="", flush=True)
+            _, manifest = store.obtain(family, target, args.members)
+            test = manifest.get("metrics", {}).get("test", {})
+            figures = f" (test tau {test['kendall_tau']:.3f}, R2 {test['r2']:.3f})" if test else ""
+            print(f"ready in {store.entry_dir(family, target)}{figures}")
+    return 0
+
+
+def cmd_download(args) -> int:
+    for device, metric in _targets(args.device, args.metric, args.all):
+        target = resolve_target(device, metric)
+        plugin_archive = None
+        if target.device:
+            plugin_archive = discover_devices()[target.device].archive(args.model, target.metric)
+        if plugin_archive is None:
+            print(f"{args.model} {target.label}: no download published; `anb build` makes it from the dataset")
+            continue
+        store.obtain(args.model, target)
+        print(f"{args.model} {target.label}: ready in {store.entry_dir(args.model, target)}")
+    return 0
+
+
+def cmd_import_legacy(args) -> int:
+    for entry in import_legacy(Path(args.directory)):
+        print(f"imported {entry}")
+    return 0
+
+
+def cmd_cache(args) -> int:
+    root = paths.cache_root()
+    if args.clear:
+        if root.exists():
+            shutil.rmtree(root)
+        print(f"cleared {root}")
+        return 0
+    print(f"cache: {root} (set {paths.ENV_HOME} to move it; `anb cache --clear` empties it)")
+    print(f"dataset: {paths.data_dir()} (set {paths.ENV_DATA_DIR} to move it)")
+    manifests = sorted(root.glob("*/*/*/*/manifest.json"))
+    for manifest in manifests:
+        size = sum(f.stat().st_size for f in manifest.parent.rglob("*") if f.is_file())
+        print(f"  {manifest.parent.relative_to(root)}  {size / 1e6:.1f} MB")
+    if not manifests:
+        print("  no surrogates cached")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser("anb", description="Accel-NASBench surrogates for hardware-aware NAS.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("devices", help="devices, metrics, units and what is cached").set_defaults(func=cmd_devices)
+
+    query = sub.add_parser("query", help="predict accuracy or a device metric")
+    query.add_argument("--model", default="xgb")
+    query.add_argument("--device")
+    query.add_argument("--metric")
+    query.add_argument("--random", type=int, default=5, help="query N random architectures (default 5)")
+    query.add_argument("--input", help="JSON list of architecture dicts (block0_e, ...), or - for stdin")
+    query.add_argument("--seed", type=int, default=None)
+    query.add_argument("--json", action="store_true", help="print JSON records instead of a table")
+    query.set_defaults(func=cmd_query)
+
+    build = sub.add_parser("build", help="fit surrogates from the dataset into the cache")
+    build.add_argument("--model", nargs="+", default=["xgb"], choices=list(FAMILIES))
+    build.add_argument("--device")
+    build.add_argument("--metric")
+    build.add_argument("--all", action="store_true", help="accuracy and every device metric")
+    build.add_argument("--members", type=int, default=store.DEFAULT_MEMBERS)
+    build.add_argument("--force", action="store_true", help="rebuild even if cached")
+    build.set_defaults(func=cmd_build)
+
+    download = sub.add_parser("download", help="download published surrogates into the cache")
+    download.add_argument("--model", default="xgb", choices=list(FAMILIES))
+    download.add_argument("--device")
+    download.add_argument("--metric")
+    download.add_argument("--all", action="store_true")
+    download.set_defaults(func=cmd_download)
+
+    legacy = sub.add_parser("import-legacy", help="convert an original Accel-NASBench model download")
+    legacy.add_argument("directory", help="the anb_models_0_9 folder (or its parent)")
+    legacy.set_defaults(func=cmd_import_legacy)
+
+    cache = sub.add_parser("cache", help="where the cache is and what it holds")
+    cache.add_argument("--clear", action="store_true", help="delete every cached surrogate")
+    cache.set_defaults(func=cmd_cache)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ValueError, OSError, RuntimeError, DownloadError, KeyError) as exc:
+        print(f"anb {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

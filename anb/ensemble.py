@@ -1,0 +1,104 @@
+"""``ANBEnsemble``: query an ensemble of surrogates for accuracy or a device metric."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from anb import store
+from anb.ensemble_io import LEGACY_FEATURE_VERSION
+from anb.features import features_from_encoded
+from anb.models import FAMILIES, split_model_name
+from anb.targets import resolve_target
+from configurationspaces.efficientnet_encoding import encode
+
+# Rows per prediction chunk: bounds the memory of a query of millions of architectures (the
+# feature chunk and one prediction row per member) without making the per-call overhead show.
+CHUNK_ROWS = 1 << 16
+
+
+class ANBEnsemble:
+    """An ensemble of surrogates of one target, with the original Accel-NASBench calls.
+
+    ``ANBEnsemble("xgb")`` predicts ImageNet top-1 accuracy (%); with ``device`` (and
+    ``metric``, which defaults to the device's only one) it predicts that device's throughput
+    (images/s) or latency (ms). The ensemble is loaded from the cache on first use, downloaded
+    or built locally if the cache lacks it.
+    """
+
+    def __init__(self, model: str = "xgb", device: str | None = None, metric: str | None = None,
+                 seed: int | None = None, n_members: int = store.DEFAULT_MEMBERS,
+                 cache_dir: str | Path | None = None, progress: bool = True):
+        family, is_accel = split_model_name(model)
+        if is_accel and device is None:
+            raise ValueError(f"model {model!r} is a device surrogate; give a device")
+        if not isinstance(n_members, (int, np.integer)) or n_members < 1:
+            raise ValueError(f"n_members must be a positive integer; got {n_members!r}")
+        self.family = family
+        self.target = resolve_target(device, metric)
+        # The original names device surrogates "<model>_accel"; keep that name for display.
+        self.model = f"{family}_accel" if device is not None else family
+        self.seed = seed
+        self.n_members = int(n_members)
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else None
+        self.progress = progress
+        self._rng = np.random.default_rng(seed)
+        self.members = None
+        self.manifest = None
+
+    def __repr__(self) -> str:
+        return f"ANBEnsemble(model={self.model!r}, target={self.target.label!r}, unit={self.target.unit!r})"
+
+    def load_ensemble(self) -> ANBEnsemble:
+        """Load the members (cache, download or build); returns ``self``, as the original did."""
+        if self.members is None:
+            self.members, self.manifest = store.obtain(self.family, self.target, self.n_members, self.cache_dir, self.progress)
+        return self
+
+    def _encoded(self, samples) -> np.ndarray:
+        if isinstance(samples, np.ndarray) and samples.ndim == 2 and samples.shape[0] == 0:
+            return np.empty((0, 28))
+        return encode(samples)
+
+    def query_members(self, samples) -> np.ndarray:
+        """Every member's prediction: an ``(n_members, n)`` array, in the order of the input."""
+        self.load_ensemble()
+        encoded = self._encoded(samples)
+        out = np.empty((len(self.members), len(encoded)))
+        legacy = self.manifest["feature_version"] == LEGACY_FEATURE_VERSION
+        for start in range(0, len(encoded), CHUNK_ROWS):
+            rows = encoded[start:start + CHUNK_ROWS]
+            chunk = rows if legacy else features_from_encoded(rows)
+            for i, member in enumerate(self.members):
+                out[i, start:start + len(chunk)] = member.predict(chunk)
+        return out
+
+    def query(self, samples) -> tuple[np.ndarray, np.ndarray]:
+        """``(mean, std)`` over the members, one value per architecture."""
+        predictions = self.query_members(samples)
+        if predictions.shape[1] == 0:
+            return np.empty(0), np.empty(0)
+        return predictions.mean(axis=0), predictions.std(axis=0)
+
+    def query_noise(self, samples, rng: np.random.Generator | int | None = None) -> np.ndarray:
+        """A noisy evaluation: one draw per architecture from N(mean, std) of the ensemble.
+
+        Reproducible with ``rng`` (a Generator or a seed); by default the ensemble's own
+        generator, seeded by its ``seed``.
+        """
+        generator = self._rng if rng is None else np.random.default_rng(rng)
+        mean, std = self.query(samples)
+        return mean + std * generator.standard_normal(len(mean))
+
+    def supported_metrics(self) -> dict[str, str]:
+        """The metrics this ensemble's device offers (or accuracy), with their units."""
+        if self.target.device is None:
+            return {"accuracy": "%"}
+        from anb.devices import get_device
+
+        return dict(get_device(self.target.device).metrics)
+
+    @staticmethod
+    def available_models() -> tuple[str, ...]:
+        return tuple(FAMILIES)

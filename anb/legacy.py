@@ -1,0 +1,84 @@
+"""Import the original Accel-NASBench model download into this package's cache.
+
+The original layout is ``anb_models_0_9/<model>/[<device>/<metric>/]ensemble_member_*/``
+holding ``surrogate_model.model`` (a pickled ``xgboost.Booster``), ``model_config.json`` and
+``data_config.json``. Each booster is re-saved in xgboost's own UBJ format, so nothing is
+unpickled again after the import. Only import a download you trust: unpickling runs code.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+import shutil
+from pathlib import Path
+
+import xgboost as xgb
+
+from anb import store
+from anb.ensemble_io import LEGACY_FEATURE_VERSION, save_ensemble
+from anb.model_config import config_to_params
+from anb.models import make_surrogate, split_model_name
+from anb.targets import resolve_target
+
+MEMBER_GLOB = "ensemble_member_*"
+MODEL_FILE = "surrogate_model.model"
+
+
+def _ensemble_dirs(root: Path):
+    """(model name, device, metric, folder) for every folder that holds ensemble members."""
+    for members_parent in sorted({p.parent for p in root.rglob(f"{MEMBER_GLOB}/{MODEL_FILE}")}):
+        parts = members_parent.relative_to(root).parts
+        if len(parts) == 1:
+            yield parts[0], None, None, members_parent
+        elif len(parts) == 3:
+            yield parts[0], parts[1], parts[2], members_parent
+        else:
+            raise ValueError(f"unexpected layout at {members_parent}: expected <model>/[<device>/<metric>/]{MEMBER_GLOB}")
+
+
+def _load_member(folder: Path):
+    with open(folder / MODEL_FILE, "rb") as handle:
+        booster = pickle.load(handle)  # noqa: S301 - the legacy format is a pickle; see module doc
+    if not isinstance(booster, xgb.Booster):
+        raise ValueError(f"{folder / MODEL_FILE} holds a {type(booster).__name__}, not an xgboost Booster")
+    config_path = folder / "model_config.json"
+    config = json.loads(config_path.read_text()) if config_path.is_file() else {}
+    return booster, config
+
+
+def import_legacy(directory: Path, root: Path | None = None) -> list[Path]:
+    """Convert every ensemble under ``directory``; returns the cache entries written."""
+    directory = Path(directory)
+    if (directory / "anb_models_0_9").is_dir():
+        directory = directory / "anb_models_0_9"
+    found = list(_ensemble_dirs(directory)) if directory.is_dir() else []
+    if not found:
+        raise FileNotFoundError(
+            f"no {MEMBER_GLOB}/{MODEL_FILE} under {directory}; expected the original's "
+            "anb_models_0_9/<model>/[<device>/<metric>/]ensemble_member_*/ layout"
+        )
+    written = []
+    for model_name, device, metric, folder in found:
+        family, _ = split_model_name(model_name)
+        if family != "xgb":
+            raise ValueError(f"{folder}: only xgb ensembles can be imported (their boosters are pickled); got {model_name!r}")
+        target = resolve_target(device, metric)
+        members, configs = [], []
+        for i, member_dir in enumerate(sorted(folder.glob(MEMBER_GLOB))):
+            booster, config = _load_member(member_dir)
+            params = config_to_params({k: v for k, v in config.items() if k not in ("model", "device", "metric")})
+            member = make_surrogate("xgb", params, seed=i)
+            member.booster_, member.n_features_, member.fitted_ = booster, int(booster.num_features()), True
+            members.append(member)
+            configs.append(config)
+        entry = store.entry_dir(family, target, root)
+        with store.locked(entry):
+            staging = store.staging_dir(entry)
+            save_ensemble(staging, members, {"target": target.__dict__, "imported_from": str(folder),
+                                             "legacy_model_config": configs[0]}, feature_version=LEGACY_FEATURE_VERSION)
+            if entry.exists():
+                shutil.rmtree(entry)
+            store.install(staging, entry)
+        written.append(entry)
+    return written

@@ -1,0 +1,154 @@
+"""Where a surrogate ensemble comes from: the cache, else a download, else a local build.
+
+Cache layout: ``<cache root>/<anb version>/<model>/<device>/<metric>/`` (``accuracy/val_top1``
+for accuracy), holding ``manifest.json`` and ``member_<i>/``. Every entry is produced in a
+private staging folder and renamed into place, and producing one holds a file lock, so two
+processes asking for the same surrogate build it once and never see half of it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import shutil
+import tarfile
+import tempfile
+import warnings
+from contextlib import contextmanager
+from importlib import metadata, resources
+from pathlib import Path
+
+from anb import paths
+from anb.dataset import load_dataset
+from anb.devices import get_device
+from anb.download import DownloadError, fetch
+from anb.ensemble_io import CorruptEnsembleError, load_ensemble_dir, save_ensemble
+from anb.model_config import default_config_path, read_model_params
+from anb.models import Surrogate
+from anb.splits import Split, load_split_dir, random_split
+from anb.targets import Target
+from anb.training import evaluate_sides, fit_members, split_data
+
+DEFAULT_MEMBERS = 10
+BUILD_SEED = 0
+PROJECT_SPLIT = "anb_v1"  # configs/data_splits/<this>, made by create_data_splits.py
+
+
+def package_version() -> str:
+    try:
+        return metadata.version("anb")
+    except metadata.PackageNotFoundError:
+        return "dev"
+
+
+def entry_dir(family: str, target: Target, root: Path | None = None) -> Path:
+    root = Path(root) if root is not None else paths.cache_root()
+    device, metric = (target.device, target.metric) if target.device else ("accuracy", target.column)
+    return root / package_version() / family / device / metric
+
+
+@contextmanager
+def locked(entry: Path):
+    """An exclusive lock on one cache entry, held across processes (POSIX ``flock``)."""
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    with open(entry.parent / f".{entry.name}.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def staging_dir(entry: Path) -> Path:
+    return Path(tempfile.mkdtemp(dir=entry.parent, prefix=f".{entry.name}.staging-"))
+
+
+def install(staging: Path, entry: Path) -> None:
+    """Verify a staged ensemble and rename it into place (the rename is atomic)."""
+    try:
+        load_ensemble_dir(staging)
+        staging.rename(entry)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _download(family: str, target: Target, entry: Path) -> bool:
+    """Fetch and unpack the plugin's archive into ``entry``; False when the plugin has none.
+
+    The archive is kept under ``<cache root>/downloads`` under a fixed name, so a user without
+    network access can put a copy fetched by hand there and it is used (after its hash check).
+    """
+    archive = get_device(target.device).archive(family, target.metric) if target.device else None
+    if archive is None:
+        return False
+    downloads = entry.parents[3] / "downloads"  # <root>/<version>/<model>/<device>/<metric>
+    tarball = fetch(archive.url, archive.sha256, downloads, f"{family}-{target.device}-{target.metric}.tar.gz",
+                    f"the {family} {target.label} surrogate")
+    staging = staging_dir(entry)
+    try:
+        with tarfile.open(tarball) as tar:
+            tar.extractall(staging, filter="data")
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    install(staging, entry)
+    return True
+
+
+def build_split(data) -> Split:
+    """The project's split when the data is the Accel-NASBench dataset, else a seeded random one."""
+    split_dir = resources.files("anb.configs") / "data_splits" / PROJECT_SPLIT
+    split = load_split_dir(Path(str(split_dir)), data)
+    if len(split.train) + len(split.val) + len(split.test) < 0.9 * len(data):
+        return random_split(data, 0.8, 0.1, 0.1, BUILD_SEED)
+    return split
+
+
+def build(family: str, target: Target, entry: Path, n_members: int = DEFAULT_MEMBERS, progress: bool = True) -> None:
+    """Fit an ensemble from the target's dataset with the project's tuned config; write it to ``entry``."""
+    data = get_device(target.device).load_measurements() if target.device else load_dataset()
+    if target.column not in data:
+        raise ValueError(f"the dataset of {target.label} has no column {target.column!r}")
+    split = build_split(data)
+    sides, _ = split_data(data, split, target)
+    config = default_config_path(family, target.device, target.metric)
+    params = read_model_params(config)
+    members = fit_members(family, params, sides, n_members, BUILD_SEED, progress=progress)
+    metrics, _ = evaluate_sides(members, sides)
+    staging = staging_dir(entry)
+    try:
+        save_ensemble(staging, members, {
+            "target": target.__dict__, "params": params, "config_file": Path(config).name, "seed": BUILD_SEED,
+            "split": split.source, "test_names": list(split.test), "metrics": metrics,
+        })
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    install(staging, entry)
+
+
+def obtain(family: str, target: Target, n_members: int = DEFAULT_MEMBERS, root: Path | None = None,
+           progress: bool = True) -> tuple[list[Surrogate], dict]:
+    """The ensemble's members and manifest: cached, else downloaded, else built (and cached)."""
+    entry = entry_dir(family, target, root)
+    with locked(entry):
+        if entry.exists():
+            try:
+                return load_ensemble_dir(entry)
+            except CorruptEnsembleError as exc:
+                warnings.warn(f"discarding a damaged cache entry, it will be replaced: {exc}", stacklevel=2)
+                shutil.rmtree(entry)
+        try:
+            fetched = _download(family, target, entry)
+        except DownloadError as exc:
+            if "does not match" in str(exc):
+                raise  # a wrong hash is never papered over by a local build
+            try:
+                build(family, target, entry, n_members, progress)
+            except Exception as build_exc:
+                raise DownloadError(f"{exc}. Building it locally failed too: {build_exc}") from build_exc
+            warnings.warn(f"{exc}; built the surrogate locally instead", stacklevel=2)
+            fetched = True
+        if not fetched:
+            build(family, target, entry, n_members, progress)
+        return load_ensemble_dir(entry)

@@ -1,0 +1,42 @@
+"""Write the project's own train/val/test split of the Accel-NASBench dataset.
+
+The split is random over architectures (duplicated architectures stay on one side), with the
+ratios of a data config, and is written as ``{train,val,test}_paths.json`` (file base names).
+Surrogates that ``anb`` builds locally are fitted on its train side and early-stopped on val.
+
+    python create_data_splits.py                       # configs/data_splits/anb_v1, seed 0
+    python create_data_splits.py --seed 1 --out_dir my_split
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from anb.dataset import load_dataset
+from anb.splits import split_from_data_config
+
+HERE = Path(__file__).resolve().parent
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser("create_data_splits.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dataset_root", default=None, help="directory or .tar.gz of result JSONs (default: the cached dataset)")
+    parser.add_argument("--data_config_path", default=str(HERE / "configs/data_configs/random_split.json"), help="data config with the ratios")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out_dir", default=str(HERE / "configs/data_splits/anb_v1"))
+    args = parser.parse_args(argv)
+    try:
+        data = load_dataset(args.dataset_root)
+        split = split_from_data_config(args.data_config_path, data, args.seed)
+    except (ValueError, OSError, RuntimeError) as exc:
+        print(f"create_data_splits.py: error: {exc}", file=sys.stderr)
+        return 2
+    split.save(args.out_dir)
+    print(f"{split.source}: {split.sizes()} written to {args.out_dir}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

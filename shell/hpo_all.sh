@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Tune xgb and lgb on all nine targets (accuracy + eight device targets) with do_hpo.py, then
+# install the tuned model configs into configs/model_configs/gradient_boosting/.
+#
+# Budget: WALLTIME seconds per run (default 120, SMAC's own Dask cluster of N_WORKERS=2 workers,
+# one thread per trial), so 18 runs take about 18 x (WALLTIME + ~15 s start-up).
+#
+#   shell/hpo_all.sh                                  # everything, defaults below
+#   WALLTIME=300 FAMILIES=xgb shell/hpo_all.sh        # longer runs, xgb only
+#   INSTALL=0 shell/hpo_all.sh                        # tune, but leave configs/ alone
+#
+# The search spaces are frozen into $LOG_DIR/search_spaces on the first call (copied from the
+# configs/ in place then), so a sweep that is interrupted and started again resumes every run
+# with the same space even after configs/ was updated. Each run resumes from its directory.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PYTHON=${PYTHON:-python}
+WALLTIME=${WALLTIME:-120}
+N_WORKERS=${N_WORKERS:-2}
+N_TRIALS=${N_TRIALS:-1000}     # walltime is the binding limit
+SEED=${SEED:-0}
+FAMILIES=${FAMILIES:-"xgb lgb"}
+LOG_DIR=${LOG_DIR:-$ROOT/experiments/hpo_all}
+SPLIT_DIR=${SPLIT_DIR:-}       # default: do_hpo.py's default (the published split if available)
+INSTALL=${INSTALL:-1}
+TARGETS="accuracy a100:throughput 3090:throughput tpuv2:throughput tpuv3:throughput zcu102:throughput zcu102:latency vck190:throughput vck190:latency"
+CONFIGS=$ROOT/configs/model_configs/gradient_boosting
+SPACES=$LOG_DIR/search_spaces
+
+mkdir -p "$SPACES"
+split_args=()
+if [[ -n $SPLIT_DIR ]]; then split_args=(--data_splits_root "$SPLIT_DIR"); fi
+
+config_name() {  # family target -> file name, as anb.model_config.config_file_name
+    if [[ $2 == accuracy ]]; then echo "$1_configspace.json"; else echo "$1_accel_${2%%:*}_${2##*:}_configspace.json"; fi
+}
+
+sweep_start=$SECONDS
+for family in $FAMILIES; do
+    for target in $TARGETS; do
+        name=$(config_name "$family" "$target")
+        [[ -f $SPACES/$name ]] || cp "$CONFIGS/$name" "$SPACES/$name"
+        if [[ $target == accuracy ]]; then
+            model=$family; target_args=(); run_dir=$LOG_DIR/$model/seed-$SEED
+        else
+            model=${family}_accel; target_args=(--device "${target%%:*}" --metric "${target##*:}")
+            run_dir=$LOG_DIR/$model/${target%%:*}/${target##*:}/seed-$SEED
+        fi
+        start=$SECONDS
+        echo "== $model $target (walltime ${WALLTIME}s, ${N_WORKERS} worker(s))"
+        "$PYTHON" "$ROOT/do_hpo.py" --model "$model" "${target_args[@]}" "${split_args[@]}" \
+            --model_config_path "$SPACES/$name" --log_dir "$LOG_DIR" --seed "$SEED" \
+            --n-trials "$N_TRIALS" --walltime "$WALLTIME" --n-workers "$N_WORKERS" --quiet
+        echo "   $(( SECONDS - start )) s, $(( $(wc -l < "$run_dir/runhistory.csv") - 1 )) trials"
+        if [[ $INSTALL == 1 ]]; then cp "$run_dir/$name" "$CONFIGS/$name"; fi
+    done
+done
+echo "sweep done in $(( SECONDS - sweep_start )) s; logs in $LOG_DIR"

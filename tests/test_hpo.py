@@ -1,0 +1,199 @@
+"""do_hpo.py / anb.hpo: short real SMAC runs on a subsample of the Accel-NASBench data."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(__file__).resolve().parents[2] / "shared/data/anb"
+ARCHIVE = SHARED / "anb_dataset_jsons.tar.gz"
+N_FILES = 300
+
+pytestmark = pytest.mark.skipif(not ARCHIVE.is_file(), reason=f"no local Accel-NASBench data at {SHARED}")
+
+
+@pytest.fixture(autouse=True)
+def local_data(monkeypatch):
+    monkeypatch.setenv("ANB_DATA_DIR", str(SHARED))
+
+
+@pytest.fixture(scope="module")
+def subsample(tmp_path_factory) -> Path:
+    """The first N_FILES result JSONs of the real dataset, as a directory."""
+    out = tmp_path_factory.mktemp("anb_subsample")
+    with tarfile.open(ARCHIVE) as archive:
+        written = 0
+        for member in archive:
+            if member.isfile() and Path(member.name).name.startswith("result_"):
+                (out / Path(member.name).name).write_bytes(archive.extractfile(member).read())
+                written += 1
+                if written == N_FILES:
+                    break
+    return out
+
+
+@pytest.fixture(scope="module")
+def fast_space(tmp_path_factory) -> Path:
+    """The project's xgb search space with few boosting rounds, so each trial takes a moment."""
+    from anb.model_config import default_config_path, read_configspace
+
+    serialized = read_configspace(default_config_path("xgb")).to_serialized_dict()
+    for hp in serialized["hyperparameters"]:
+        if hp["name"] == "param:num_rounds":
+            hp["value"] = 150
+        if hp["name"] == "early_stopping_rounds":
+            hp["value"] = 20
+        if hp["name"] == "param:learning_rate":
+            hp.update(lower=0.05, upper=0.3, default_value=0.1)
+    from ConfigSpace import ConfigurationSpace
+
+    path = tmp_path_factory.mktemp("space") / "xgb_fast_configspace.json"
+    ConfigurationSpace.from_serialized_dict(serialized).to_json(path)
+    return path
+
+
+def hpo_args(subsample, space, log_dir, *extra) -> list[str]:
+    return [
+        "--dataset_root", str(subsample), "--model", "xgb", "--model_config_path", str(space),
+        "--log_dir", str(log_dir), "--seed", "3", "--walltime", "90", "--quiet", *extra,
+    ]
+
+
+def run_dir(log_dir) -> Path:
+    return Path(log_dir) / "xgb" / "seed-3"
+
+
+def test_short_hpo_writes_a_config_that_fit_model_uses(subsample, fast_space, tmp_path):
+    from anb.hpo import main
+    from anb.model_config import read_configspace, read_model_params
+
+    assert main(hpo_args(subsample, fast_space, tmp_path / "hpo", "--n-trials", "5", "--n-initial", "2")) == 0
+    out = run_dir(tmp_path / "hpo")
+
+    incumbent = json.loads((out / "incumbent.json").read_text())
+    history = pd.read_csv(out / "runhistory.csv")
+    assert len(history) == 5 and (history["status"] == "success").all()
+    assert incumbent["val_rmse"] == pytest.approx(history["val_rmse"].min())
+    assert np.all(np.diff(history["best_val_rmse"]) <= 0)
+    assert (out / "best_val_rmse.png").stat().st_size > 0
+    assert incumbent["sizes"]["val"] > 0 and "test" not in incumbent["sizes"]
+
+    # The tuned file keeps the search space and makes the incumbent its defaults.
+    tuned = out / "xgb_configspace.json"
+    assert set(read_configspace(tuned).keys()) == set(read_configspace(fast_space).keys())
+    assert read_model_params(tuned) == pytest.approx(incumbent["params"])
+
+    fit_model = REPO / "fit_model.py"
+    if not fit_model.is_file():
+        pytest.skip("fit_model.py is not there yet")
+    env = {**os.environ, "ANB_DATA_DIR": str(SHARED)}
+    done = subprocess.run(
+        [sys.executable, str(fit_model), "--dataset_root", str(subsample), "--model", "xgb",
+         "--model_config_path", str(tuned), "--log_dir", str(tmp_path / "fit"), "--seed", "3"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    [used] = (tmp_path / "fit").rglob("model_config.json")
+    used = json.loads(used.read_text())
+    for name, value in incumbent["params"].items():
+        assert used[name] == pytest.approx(value), name
+
+
+def test_interrupted_run_resumes_from_its_directory(subsample, fast_space, tmp_path, capsys):
+    from smac.callback import Callback
+
+    from anb.hpo import HPOError, main
+
+    class StopAfter(Callback):
+        """Stands in for an interruption: SMAC stops after two trials, files as they are."""
+
+        def __init__(self):
+            self.seen = 0
+
+        def on_tell_end(self, smbo, info, value):
+            self.seen += 1
+            return self.seen < 2
+
+    args = hpo_args(subsample, fast_space, tmp_path, "--n-trials", "4", "--n-initial", "2")
+    import anb.hpo as hpo
+
+    original = hpo.run_hpo
+    hpo.run_hpo = lambda **kwargs: original(**kwargs, callbacks=[StopAfter()])
+    try:
+        assert main(args) == 0
+    finally:
+        hpo.run_hpo = original
+    first = pd.read_csv(run_dir(tmp_path) / "runhistory.csv")
+    assert len(first) == 2
+
+    capsys.readouterr()
+    assert main([a for a in args if a != "--quiet"]) == 0
+    assert "2 trial(s) already done" in capsys.readouterr().out
+    resumed = pd.read_csv(run_dir(tmp_path) / "runhistory.csv")
+    assert len(resumed) == 4
+    pd.testing.assert_series_equal(resumed["val_rmse"][:2], first["val_rmse"])
+
+    # Other arguments in the same directory: refused, naming what changed.
+    assert main(hpo_args(subsample, fast_space, tmp_path, "--n-trials", "6", "--n-initial", "2")) == 2
+    assert "n_trials" in capsys.readouterr().err
+    assert issubclass(HPOError, ValueError)
+
+
+def test_two_workers_on_a_local_dask_cluster(subsample, fast_space, tmp_path):
+    from anb.hpo import main
+
+    assert main(hpo_args(subsample, fast_space, tmp_path, "--n-trials", "4", "--n-initial", "2", "--n-workers", "2")) == 0
+    out = run_dir(tmp_path)
+    history = pd.read_csv(out / "runhistory.csv")
+    assert len(history) == 4 and (history["status"] == "success").all()
+    # Every submitted trial came back under its own configuration (none left "running").
+    smac_history = json.loads(next((out / "smac").rglob("runhistory.json")).read_text())
+    assert smac_history["stats"]["running"] == 0 and smac_history["stats"]["finished"] == 4
+    assert json.loads((out / "hpo_args.json").read_text())["cluster"] == "local"
+
+
+def test_objective_is_deterministic_and_never_sees_the_test_side(subsample):
+    from anb.dataset import load_dataset
+    from anb.hpo import Objective
+    from anb.model_config import read_configspace, default_config_path
+    from anb.splits import random_split
+    from anb.targets import resolve_target
+    from anb.training import split_data
+
+    data = load_dataset(subsample)
+    sides, _ = split_data(data, random_split(data, 0.8, 0.1, 0.1, seed=1), resolve_target("a100", "throughput"))
+    objective = Objective("lgb", sides["train"], sides["val"], seed=5)
+    assert not any(np.shares_memory(sides["test"].X, a) for a in (objective.X_train, objective.X_val))
+    space = read_configspace(default_config_path("lgb", "a100", "throughput"))
+    config = space.get_default_configuration()
+    first, info = objective(config)
+    assert objective(config, seed=123)[0] == first and np.isfinite(first) and info["rounds"] > 0
+
+
+def test_errors_are_clear(tmp_path, capsys, fast_space):
+    from anb.hpo import main
+    from anb.model_config import default_config_path
+
+    broken = tmp_path / "broken_configspace.json"
+    broken.write_text('{"hyperparameters": [{"name": "x", "type": "nonsense"}]}')
+    assert main(["--model", "xgb", "--model_config_path", str(broken)]) == 2
+    assert "not a valid ConfigSpace JSON" in capsys.readouterr().err
+
+    assert main(["--model", "xgb", "--model_config_path", str(default_config_path("lgb"))]) == 2
+    err = capsys.readouterr().err
+    assert "does not match model 'xgb'" in err and "lgb" in err and "num_leaves" in err
+
+    assert main(["--model", "xgb", "--model_config_path", str(fast_space), "--walltime", "0"]) == 2
+    assert "--walltime must be a positive number of seconds" in capsys.readouterr().err
+
+    assert main(["--model", "xgb_accel"]) == 2
+    assert "--device" in capsys.readouterr().err
