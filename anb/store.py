@@ -106,10 +106,15 @@ def build_split(data) -> Split:
 
 def build(family: str, target: Target, entry: Path, n_members: int = DEFAULT_MEMBERS, progress: bool = True) -> None:
     """Fit an ensemble from the target's dataset with the project's tuned config; write it to ``entry``."""
-    data = get_device(target.device).load_measurements() if target.device else load_dataset()
+    plugin = get_device(target.device) if target.device else None
+    data = plugin.load_measurements() if plugin else load_dataset()
     if target.column not in data:
         raise ValueError(f"the dataset of {target.label} has no column {target.column!r}")
-    split = build_split(data)
+    # Fix: a plugin's own dataset is never the Accel-NASBench one, even when its files are named
+    # result_N.json too; matching it against the project's split by name mislabelled the split
+    # and silently dropped every file whose name the project's split does not list.
+    own_data = plugin is not None and plugin.dataset is not None
+    split = random_split(data, 0.8, 0.1, 0.1, BUILD_SEED) if own_data else build_split(data)
     sides, _ = split_data(data, split, target)
     config = default_config_path(family, target.device, target.metric)
     params = read_model_params(config)

@@ -161,7 +161,7 @@ def _check_encoded(layout: SpaceLayout, matrix: np.ndarray) -> np.ndarray:
         name = layout.names[col]
         block, field = layout.split_name(name)
         raise ValueError(
-            f"encoded architecture #{row}: block {block}, field '{field}': index {matrix[row, col]!r} "
+            f"encoded architecture #{row}: block {block}, field '{field}': index {matrix[row, col]:g} "
             f"is not one of 0..{layout.n_choices[col] - 1}"
         )
     return matrix

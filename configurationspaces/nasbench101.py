@@ -86,7 +86,7 @@ def _check_matrix(matrix) -> np.ndarray:
     if matrix.dtype == bool:
         matrix = matrix.astype(np.int8)
     if not np.isin(matrix, (0, 1)).all():
-        bad = matrix[~np.isin(matrix, (0, 1))].ravel()[0]
+        bad = matrix[~np.isin(matrix, (0, 1))].ravel()[0].item()
         raise ValueError(f"adjacency entries must be 0 or 1; got {bad!r}")
     matrix = matrix.astype(np.int8)
     below = np.argwhere(np.tril(matrix) != 0)

@@ -60,7 +60,7 @@ def _check(adjacency, labels) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"labels must have shape {adjacency.shape[:2]}; got {labels.shape}")
     known = np.array([*OP_LABELS.values(), PAD_LABEL])
     if not np.isin(labels, known).all():
-        bad = labels[~np.isin(labels, known)].ravel()[0]
+        bad = labels[~np.isin(labels, known)].ravel()[0].item()
         raise ValueError(f"unknown op label {bad!r}; known labels are {sorted(known.tolist())}")
     return adjacency, labels
 

@@ -223,7 +223,7 @@ class NASBench101Dataset:
             raise ValueError(f"{path}: expected NASLib's {{'nasbench101': {{'cifar10': {{...}}}}}} layout") from None
         cells, parameters, accuracy = [], [], []
         for key, value in entries.items():
-            cells.append(_naslib_cell(key))
+            cells.append(naslib_cell(key))
             parameters.append(round(float(value["params"]) * 1e6))
             accuracy.append(float(value["val_accuracy"]) / 100.0)
         adjacency, labels = cells_to_arrays(cells)
@@ -258,7 +258,8 @@ class NASBench101Dataset:
         return table.build(source="official records")
 
 
-def _naslib_cell(key: str) -> Cell:
+def naslib_cell(key: str) -> Cell:
+    """The cell of a NASLib key: 49 adjacency entries then 7 NASLib op codes (unpruned spec)."""
     try:
         values = [int(x) for x in key.strip("()").split(",")]
     except ValueError:

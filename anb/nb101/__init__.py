@@ -1,0 +1,25 @@
+"""NAS-Bench-101: read its data in any published format, split it, and fit accuracy predictors.
+
+The search space itself (cells, validation, hashing, sampling, encodings, cost) lives in
+``configurationspaces.nasbench101*``; see ``dataset/nasbench101.md`` for the data formats.
+"""
+
+from anb.nb101.data import EPOCHS, N_SEEDS, POINTS, QUANTITIES, NASBench101Dataset, data_dir
+from anb.nb101.predictors import PREDICTORS, NB101Predictor, fit_eval, fit_split, rank_cells
+from anb.nb101.splits import SPLIT_NAMES, split_indices
+
+__all__ = [
+    "EPOCHS",
+    "N_SEEDS",
+    "NASBench101Dataset",
+    "NB101Predictor",
+    "POINTS",
+    "PREDICTORS",
+    "QUANTITIES",
+    "SPLIT_NAMES",
+    "data_dir",
+    "fit_eval",
+    "fit_split",
+    "rank_cells",
+    "split_indices",
+]

@@ -1,0 +1,201 @@
+"""NAS-Bench-101 accuracy predictors: the package's surrogate zoo, an MLP and a GCN.
+
+Every predictor takes pruned cells as ``cells_to_arrays`` arrays (``adjacency``, ``labels``).
+The zoo models (``anb.models.make_surrogate``) and the MLP see a feature matrix
+(:mod:`anb.nb101.features`); the GCN reads the graph itself.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral
+
+import numpy as np
+
+from anb.metrics import evaluate_metrics
+from anb.models import make_surrogate
+from anb.nb101.data import NASBench101Dataset
+from anb.nb101.features import DEFAULT_FEATURES, encode, parse_features
+from anb.nb101.splits import SPLIT_NAMES, complement, split_indices
+from configurationspaces.nasbench101 import Cell, cells_to_arrays
+
+ZOO = ("xgb", "lgb", "sklearn_forest", "svr")
+PREDICTORS = (*ZOO, "mlp", "gcn")
+REST = "rest"  # test split: the cells of the same dataset that are not in the training split
+TARGETS = ("validation", "test")
+
+# Settings for a few hundred training cells; the zoo's own defaults (e.g. 2000 boosting
+# rounds at learning rate 0.3) are made for thousands of samples and overfit here.
+DEFAULT_PARAMS = {
+    "xgb": {
+        "max_depth": 4,
+        "learning_rate": 0.05,
+        "num_rounds": 400,
+        "subsample": 0.8,
+        "colsample_bytree": 0.8,
+        "min_child_weight": 2,
+    },
+    "lgb": {
+        "num_leaves": 15,
+        "learning_rate": 0.05,
+        "num_rounds": 400,
+        "min_data_in_leaf": 5,
+        "feature_fraction": 0.8,
+        "bagging_fraction": 0.8,
+        "bagging_freq": 1,
+    },
+    "sklearn_forest": {"n_estimators": 300, "min_samples_leaf": 2},
+    "svr": {"C": 1.0},
+    "mlp": {"hidden_layer_sizes": (64, 64), "alpha": 1e-2, "max_iter": 2000},
+    "gcn": {},
+}
+
+
+def _mlp(params: dict, seed: int):
+    from sklearn.compose import TransformedTargetRegressor
+    from sklearn.neural_network import MLPRegressor
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    # Standardise inputs and target: the accuracies vary by a few percent around 0.9.
+    return TransformedTargetRegressor(
+        regressor=make_pipeline(StandardScaler(), MLPRegressor(**params, random_state=seed)),
+        transformer=StandardScaler(),
+    )
+
+
+class NB101Predictor:
+    """One accuracy predictor: ``fit(adjacency, labels, y)``, ``predict(adjacency, labels)``.
+
+    ``params`` replace the model's entries of ``DEFAULT_PARAMS`` key by key. ``features`` is
+    ignored by the GCN, which reads the graph.
+    """
+
+    def __init__(self, model: str = "xgb", features: str = DEFAULT_FEATURES, params: dict | None = None, seed: int = 0):
+        if model not in PREDICTORS:
+            raise ValueError(f"unknown predictor {model!r}; available: {list(PREDICTORS)}")
+        parse_features(features)
+        if not isinstance(seed, Integral) or isinstance(seed, bool):
+            raise ValueError(f"seed must be an integer; got {seed!r}")
+        self.model, self.features, self.seed = model, features, int(seed)
+        self.params = {**DEFAULT_PARAMS[model], **(params or {})}
+        if model == "gcn":
+            from anb.nb101.gcn import GCNPredictor
+
+            self.estimator_ = GCNPredictor(self.params, self.seed)
+        elif model == "mlp":
+            self.estimator_ = _mlp(self.params, self.seed)
+        else:
+            self.estimator_ = make_surrogate(model, self.params, seed=self.seed)
+
+    def fit(self, adjacency, labels, y) -> NB101Predictor:
+        y = np.asarray(y, dtype=np.float64)
+        if y.shape != (len(adjacency),) or not np.isfinite(y).all():
+            raise ValueError(f"y must be {len(adjacency)} finite accuracies; got shape {y.shape}")
+        if self.model == "gcn":
+            self.estimator_.fit(adjacency, labels, y)
+        else:
+            self.estimator_.fit(encode(adjacency, labels, self.features), y)
+        return self
+
+    def predict(self, adjacency, labels) -> np.ndarray:
+        if self.model == "gcn":
+            return self.estimator_.predict(adjacency, labels)
+        return np.asarray(self.estimator_.predict(encode(adjacency, labels, self.features)), dtype=np.float64)
+
+    def predict_cells(self, cells: list[Cell]) -> np.ndarray:
+        return self.predict(*cells_to_arrays(cells))
+
+
+def target_values(dataset: NASBench101Dataset, target: str = "validation") -> np.ndarray:
+    """The regression target: final accuracy at 108 epochs, averaged over the runs present."""
+    if target not in TARGETS:
+        raise ValueError(f"target must be one of {TARGETS}; got {target!r}")
+    return dataset.accuracy(target, epochs=108, point="final")
+
+
+def _split(dataset: NASBench101Dataset, name: str, seed: int, train=None) -> np.ndarray:
+    if name == REST:
+        if train is None:
+            raise ValueError(f"split {REST!r} only works as the test split of the training dataset")
+        return complement(train, len(dataset))
+    return split_indices(dataset, name, seed)
+
+
+def _with_target(dataset: NASBench101Dataset, indices: np.ndarray, target: str) -> tuple[np.ndarray, np.ndarray]:
+    """The indices whose target is finite (runs may be missing from a source) and the targets."""
+    y = target_values(dataset, target)[indices]
+    keep = np.isfinite(y)
+    return indices[keep], y[keep]
+
+
+def fit_split(
+    dataset: NASBench101Dataset,
+    train_split: str = "172",
+    model: str = "xgb",
+    features: str = DEFAULT_FEATURES,
+    seed: int = 0,
+    target: str = "validation",
+    params: dict | None = None,
+) -> tuple[NB101Predictor, np.ndarray]:
+    """A predictor fitted on a named split; returns it and the training indices used."""
+    train, y = _with_target(dataset, split_indices(dataset, train_split, seed), target)
+    if len(train) < 2:
+        raise ValueError(f"split {train_split!r} has {len(train)} cells with a {target} accuracy; need at least 2")
+    predictor = NB101Predictor(model, features, params, seed)
+    return predictor.fit(dataset.adjacency[train], dataset.labels[train], y), train
+
+
+def fit_eval(
+    dataset: NASBench101Dataset,
+    train_split: str = "172",
+    test_split: str = REST,
+    model: str = "xgb",
+    features: str = DEFAULT_FEATURES,
+    seed: int = 0,
+    target: str = "validation",
+    params: dict | None = None,
+    test_dataset: NASBench101Dataset | None = None,
+) -> dict:
+    """Train on one split and evaluate on another; returns the metrics plus ``n_train``/``n_test``.
+
+    ``test_split`` names a split of ``test_dataset`` (default: the training dataset), or is
+    ``"rest"`` for the training dataset's cells outside the training split. Cells without a
+    finite target are left out of both sides.
+    """
+    if test_split not in (*SPLIT_NAMES, REST):
+        raise ValueError(f"unknown test split {test_split!r}; known: {[*SPLIT_NAMES, REST]}")
+    if test_split == REST and test_dataset is not None:
+        raise ValueError(f"test split {REST!r} only works without a separate test dataset")
+    predictor, train = fit_split(dataset, train_split, model, features, seed, target, params)
+    if test_dataset is None:
+        test_dataset = dataset
+    if test_split == REST:
+        test = complement(split_indices(dataset, train_split, seed), len(dataset))
+    else:
+        test = split_indices(test_dataset, test_split, seed)
+    test, y_test = _with_target(test_dataset, test, target)
+    if len(test) < 2:
+        raise ValueError(f"test split {test_split!r} has {len(test)} cells with a {target} accuracy; need at least 2")
+    predicted = predictor.predict(test_dataset.adjacency[test], test_dataset.labels[test])
+    return {**evaluate_metrics(y_test, predicted), "n_train": int(len(train)), "n_test": int(len(test))}
+
+
+def rank_cells(predictor: NB101Predictor, cells: list[Cell], top_k: int = 10) -> list[dict]:
+    """The ``top_k`` cells by predicted accuracy, best first: rank, prediction, hash, cell."""
+    if not isinstance(top_k, Integral) or isinstance(top_k, bool) or top_k < 1:
+        raise ValueError(f"top_k must be a positive integer; got {top_k!r}")
+    if not cells:
+        raise ValueError("no cells to rank")
+    predicted = predictor.predict_cells(cells)
+    # Stable sort on the negated prediction: ties keep the input order.
+    order = np.argsort(-predicted, kind="stable")[:top_k]
+    return [
+        {
+            "rank": rank,
+            "predicted_accuracy": float(predicted[i]),
+            "hash": cells[i].module_hash(),
+            "matrix": cells[i].matrix.tolist(),
+            "ops": list(cells[i].ops),
+        }
+        for rank, i in enumerate(order, start=1)
+    ]

@@ -1,0 +1,50 @@
+"""Shared test set-up: the real dataset from ../shared, and a private surrogate cache.
+
+Tests read the Accel-NASBench data through the same loader a user gets, pointed at the copy
+beside the checkout with ``ANB_DATA_DIR``. Surrogates the tests build go to a temporary
+``ANB_HOME`` so the user's own cache is never touched.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_ANB = REPO.parent / "shared" / "data" / "anb"
+DEFAULT_SPLIT = SHARED_ANB / "default_split"
+PUBLISHED_CONFIGS = SHARED_ANB / "published_model_configs"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def anb_environment(tmp_path_factory):
+    """``ANB_DATA_DIR`` -> the shared dataset (unless the caller set it), ``ANB_HOME`` -> a temp dir."""
+    saved = {k: os.environ.get(k) for k in ("ANB_DATA_DIR", "ANB_HOME")}
+    if not os.environ.get("ANB_DATA_DIR") and SHARED_ANB.is_dir():
+        os.environ["ANB_DATA_DIR"] = str(SHARED_ANB)
+    os.environ["ANB_HOME"] = str(tmp_path_factory.mktemp("anb_home"))
+    yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+@pytest.fixture(scope="session")
+def real_data(anb_environment):
+    """The real dataset, loaded once per session (skips when ../shared is absent)."""
+    if not SHARED_ANB.is_dir():
+        pytest.skip(f"the Accel-NASBench dataset copy is not at {SHARED_ANB}")
+    from anb.dataset import load_dataset
+
+    return load_dataset()
+
+
+@pytest.fixture(scope="session")
+def default_split(real_data):
+    from anb.splits import load_split_dir
+
+    return load_split_dir(DEFAULT_SPLIT, real_data)
