@@ -123,8 +123,16 @@ def cmd_cache(args) -> int:
     return 0
 
 
+class _OneLineErrors(argparse.ArgumentParser):
+    """Fix: a usage error is one line, like every other error of the command (argparse printed
+    the whole usage block before it); ``-h`` still shows the usage. Subparsers inherit this."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} -h`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser("anb", description="Accel-NASBench surrogates for hardware-aware NAS.")
+    parser = _OneLineErrors("anb", description="Accel-NASBench surrogates for hardware-aware NAS.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     sub.add_parser("devices", help="devices, metrics, units and what is cached").set_defaults(func=cmd_devices)

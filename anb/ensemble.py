@@ -63,8 +63,8 @@ class ANBEnsemble:
 
     def query_members(self, samples) -> np.ndarray:
         """Every member's prediction: an ``(n_members, n)`` array, in the order of the input."""
+        encoded = self._encoded(samples)  # validate before anything is loaded or built
         self.load_ensemble()
-        encoded = self._encoded(samples)
         out = np.empty((len(self.members), len(encoded)))
         legacy = self.manifest["feature_version"] == LEGACY_FEATURE_VERSION
         for start in range(0, len(encoded), CHUNK_ROWS):

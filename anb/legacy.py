@@ -27,7 +27,9 @@ MODEL_FILE = "surrogate_model.model"
 
 def _ensemble_dirs(root: Path):
     """(model name, device, metric, folder) for every folder that holds ensemble members."""
-    for members_parent in sorted({p.parent for p in root.rglob(f"{MEMBER_GLOB}/{MODEL_FILE}")}):
+    # Fix: the folder that holds the members is the model file's grandparent (its parent is
+    # ensemble_member_<i> itself, which made every layout look "unexpected").
+    for members_parent in sorted({p.parent.parent for p in root.rglob(f"{MEMBER_GLOB}/{MODEL_FILE}")}):
         parts = members_parent.relative_to(root).parts
         if len(parts) == 1:
             yield parts[0], None, None, members_parent
@@ -75,8 +77,13 @@ def import_legacy(directory: Path, root: Path | None = None) -> list[Path]:
         entry = store.entry_dir(family, target, root)
         with store.locked(entry):
             staging = store.staging_dir(entry)
-            save_ensemble(staging, members, {"target": target.__dict__, "imported_from": str(folder),
-                                             "legacy_model_config": configs[0]}, feature_version=LEGACY_FEATURE_VERSION)
+            try:
+                save_ensemble(staging, members, {"target": target.__dict__, "imported_from": str(folder),
+                                                 "legacy_model_config": configs[0]},
+                              feature_version=LEGACY_FEATURE_VERSION)
+            except BaseException:  # fix: a failed write no longer leaves its staging folder behind
+                shutil.rmtree(staging, ignore_errors=True)
+                raise
             if entry.exists():
                 shutil.rmtree(entry)
             store.install(staging, entry)

@@ -128,3 +128,99 @@ def architecture_cost(expansion, kernel, layers, se):
     params += HEAD_CHANNELS * NUM_CLASSES + NUM_CLASSES
 
     return macs / 1e6, params / 1e6
+
+
+# ---------------------------------------------------------------------------
+# Per-block cost terms, for surrogate features (``anb.features``).
+#
+# ``architecture_cost`` above is the exact profiler count of the whole network. The terms
+# below split the main part of it by block and by operation, because devices do not spend
+# their time in proportion to total MACs: a depthwise conv or a squeeze-excite costs more
+# time per MAC than a 1x1 conv on every accelerator here, and activation traffic rather than
+# arithmetic bounds many layers on GPUs. They count conv/FC multiply-accumulates and
+# activation elements only (no BatchNorm, no biases), so they are not meant to sum to
+# ``architecture_cost``; they are computed in closed form over (N, 7) arrays (a block is its
+# first layer, which strides and changes channels, plus ``layers - 1`` identical repeats),
+# so they cost a few array operations per column whatever N is.
+# ---------------------------------------------------------------------------
+
+BLOCK_TERMS = (
+    "expand_macs",  # 1x1 expansion conv (absent when the expansion ratio is 1)
+    "depthwise_macs",  # kxk depthwise conv
+    "se_macs",  # squeeze-excite: average pool plus its two 1x1 convs
+    "project_macs",  # 1x1 projection conv
+    "activation_traffic",  # activation elements read and written by the block's ops
+    "peak_activation",  # largest activation tensor of any of the block's layers
+    "n_layers",  # MBConv layers in the block
+    "n_se_layers",  # layers with squeeze-excite
+    "n_expand_layers",  # layers with an expansion conv
+)
+
+
+def _block_resolutions():
+    """Input and output feature-map side of each block's first layer, shape (7,) each."""
+    res_in, res_out = [], []
+    res = _ceil_div(IMAGE_SIZE, 2)  # after the stem
+    for stride in STRIDES:
+        res_in.append(res)
+        res = _ceil_div(res, stride)
+        res_out.append(res)
+    return np.array(res_in, dtype=np.float64), np.array(res_out, dtype=np.float64)
+
+
+def _layer_terms(expansion, kernel, se, cin, in_res, out_res):
+    """Every BLOCK_TERMS entry for one layer per block, each an (N, 7) float64 array.
+
+    ``cin``, ``in_res`` and ``out_res`` are (7,) arrays broadcast over the rows.
+    """
+    cout = np.array(OUT_CHANNELS, dtype=np.float64)
+    hid = cin * expansion
+    sq = cin // SE_RATIO
+    in_area, out_area = in_res * in_res, out_res * out_res
+    has_expand = expansion != 1
+    ones = np.ones_like(expansion)
+    expanded = hid * in_area  # the expansion conv's output (or the input itself at ratio 1)
+    return {
+        "expand_macs": np.where(has_expand, cin * hid * in_area, 0.0),
+        "depthwise_macs": kernel * kernel * hid * out_area,
+        "se_macs": np.where(se, hid * out_area + 2 * hid * sq, 0.0),
+        "project_macs": hid * cout * out_area,
+        # expansion reads its input and writes the expanded map; the depthwise reads that and
+        # writes the strided map; SE reads it twice (pool, gating); projection reads it and
+        # writes the block output.
+        "activation_traffic": (
+            np.where(has_expand, cin * in_area + expanded, 0.0)
+            + expanded + hid * out_area
+            + np.where(se, 2 * hid * out_area, 0.0)
+            + hid * out_area + cout * out_area
+        ),
+        "peak_activation": np.maximum(expanded, hid * out_area),
+        "n_layers": ones,
+        "n_se_layers": se * ones,
+        "n_expand_layers": has_expand * ones,
+    }
+
+
+def block_costs(expansion, kernel, layers, se):
+    """Per-block cost terms: a dict mapping each name of BLOCK_TERMS to an (N, 7) float64 array.
+
+    Same inputs as :func:`architecture_cost`. ``peak_activation`` is the maximum over the
+    block's layers, every other term the sum over them.
+    """
+    expansion = _check("expansion", expansion, None, minimum=1)
+    shape = expansion.shape
+    kernel = _check("kernel", kernel, shape, minimum=1).astype(np.float64)
+    layers = _check("layers", layers, shape, minimum=1).astype(np.float64)
+    se = _check("se", se, shape).astype(bool)
+    expansion = expansion.astype(np.float64)
+
+    res_in, res_out = _block_resolutions()
+    first = _layer_terms(expansion, kernel, se, np.array(IN_CHANNELS, dtype=np.float64), res_in, res_out)
+    repeat = _layer_terms(expansion, kernel, se, np.array(OUT_CHANNELS, dtype=np.float64), res_out, res_out)
+    terms = {}
+    for name in BLOCK_TERMS:
+        if name == "peak_activation":
+            terms[name] = np.where(layers > 1, np.maximum(first[name], repeat[name]), first[name])
+        else:
+            terms[name] = first[name] + (layers - 1) * repeat[name]
+    return terms

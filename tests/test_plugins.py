@@ -119,7 +119,7 @@ def test_an_entry_point_that_is_not_a_device_plugin_is_skipped(plugin_site):
 
 
 @pytest.mark.parametrize("claimed", [DEVICE, "a100"])
-def test_two_plugins_claiming_one_device_name_raise_a_clear_error(plugin_site, mychip_data, claimed):
+def test_two_plugins_claiming_one_device_name_raise_a_clear_error(plugin_site, mychip_data, claimed, capsys):
     if claimed == DEVICE:
         install_plugin(plugin_site, "anb-test-mychip", "anb_test_mychip", plugin_source(dataset=mychip_data))
     install_plugin(plugin_site, "anb-test-rival", "anb_test_rival", plugin_source(claimed), entry_name="rival")
@@ -131,3 +131,7 @@ def test_two_plugins_claiming_one_device_name_raise_a_clear_error(plugin_site, m
     # Every entry point to a query reports it; the CLI as one line.
     with pytest.raises(RuntimeError, match="two plugins claim"):
         ANBEnsemble("xgb", device="a100")
+    assert cli.main(["devices"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"anb devices: error: two plugins claim the device name {claimed!r}")
+    assert len(err.strip().splitlines()) == 1

@@ -10,6 +10,8 @@ Needs PyTorch, an optional dependency: ``pip install 'anb[gnn]'``.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import numpy as np
 
 from configurationspaces.nasbench101_encoding import graph_tensors
@@ -33,6 +35,18 @@ def _torch():
     except ImportError:
         raise ImportError("the GCN predictor needs PyTorch: pip install 'anb[gnn]'") from None
     return torch
+
+
+@contextmanager
+def _one_thread(torch):
+    """Run torch single-threaded: 7-vertex graphs are too small for intra-op threads to pay,
+    and on a busy machine they stalled each other (a fit took 10x longer, measured)."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 def _build_network(torch, n_ops: int, hidden: int, layers: int, head: int, dropout: float):
@@ -106,13 +120,14 @@ class GCNPredictor:
         network = _build_network(torch, inputs[0].shape[-1], p["hidden"], p["layers"], p["head"], p["dropout"])
         optimiser = torch.optim.Adam(network.parameters(), lr=p["lr"], weight_decay=p["weight_decay"])
         network.train()
-        for _ in range(p["epochs"]):
-            order = torch.from_numpy(rng.permutation(len(y)))
-            for batch in order.split(p["batch_size"]):
-                optimiser.zero_grad()
-                loss = torch.nn.functional.mse_loss(network(*(t[batch] for t in inputs)), target[batch])
-                loss.backward()
-                optimiser.step()
+        with _one_thread(torch):
+            for _ in range(p["epochs"]):
+                order = torch.from_numpy(rng.permutation(len(y)))
+                for batch in order.split(p["batch_size"]):
+                    optimiser.zero_grad()
+                    loss = torch.nn.functional.mse_loss(network(*(t[batch] for t in inputs)), target[batch])
+                    loss.backward()
+                    optimiser.step()
         self.network_ = network.eval()
         return self
 
@@ -120,6 +135,6 @@ class GCNPredictor:
         if self.network_ is None:
             raise RuntimeError("this GCN predictor is not fitted; call fit() first")
         torch = _torch()
-        with torch.no_grad():
+        with torch.no_grad(), _one_thread(torch):
             out = self.network_(*self._tensors(torch, adjacency, labels)).numpy()
         return out.astype(np.float64) * self.y_std_ + self.y_mean_

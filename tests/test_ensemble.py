@@ -1,0 +1,111 @@
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+import anb
+from anb import ensemble as ensemble_module
+from anb import store
+from anb.targets import resolve_target
+from configurationspaces.searchspaces import EfficientNetSS
+
+MEMBERS = 3
+
+
+@pytest.fixture(scope="module")
+def accuracy(real_data):
+    """A real accuracy ensemble, built from the dataset into the session's private cache."""
+    return anb.ANBEnsemble("xgb", n_members=MEMBERS, seed=0, progress=False).load_ensemble()
+
+
+@pytest.fixture(scope="module")
+def ss():
+    return EfficientNetSS(seed=11)
+
+
+def test_every_input_form_gives_the_same_answer(accuracy, ss):
+    configs = ss.random_sample(6)
+    mean, std = accuracy.query(configs)
+    assert mean.shape == std.shape == (6,)
+    dicts = [dict(c) for c in configs]
+    forms = [dicts, pd.DataFrame(dicts), [ss.block_lists(c) for c in configs], ss.encode(configs)]
+    for form in forms:
+        m, s = accuracy.query(form)
+        assert np.allclose(m, mean) and np.allclose(s, std)
+    one_mean, _ = accuracy.query(configs[2])
+    assert np.allclose(one_mean, mean[2:3])
+    assert np.allclose(accuracy.query(dicts[4])[0], mean[4:5])
+    reversed_mean, _ = accuracy.query(configs[::-1])
+    assert np.allclose(reversed_mean, mean[::-1])
+
+
+def test_empty_input_gives_empty_arrays(accuracy):
+    for empty in ([], np.empty((0, 28)), pd.DataFrame(columns=list(EfficientNetSS().ss.keys()))):
+        mean, std = accuracy.query(empty)
+        assert mean.shape == (0,) and std.shape == (0,)
+
+
+def test_members_are_real_and_differ(accuracy, ss):
+    encoded = ss.random_encoded(500, seed=1)
+    members = accuracy.query_members(encoded)
+    assert members.shape == (MEMBERS, 500)
+    mean, std = accuracy.query(encoded)
+    assert np.allclose(members.mean(axis=0), mean) and np.allclose(members.std(axis=0), std)
+    assert (std > 0).mean() > 0.99  # different seeds and subsamples give different predictions
+    assert 40 < mean.mean() < 70  # top-1 % of this benchmark's training schedule
+
+
+def test_std_tracks_the_error_on_held_out_architectures(accuracy, real_data):
+    test = real_data.set_index("name").loc[accuracy.manifest["test_names"]]
+    mean, std = accuracy.query(test.reset_index())
+    error = np.abs(mean - test["val_top1"].to_numpy())
+    assert stats.kendalltau(test["val_top1"], mean).statistic > 0.88
+    assert stats.spearmanr(error, std).statistic > 0.1
+
+
+def test_query_noise_is_reproducible_and_spread_like_std(accuracy, ss):
+    encoded = np.repeat(ss.random_encoded(1, seed=5), 4000, axis=0)
+    a = accuracy.query_noise(encoded, rng=7)
+    b = accuracy.query_noise(encoded, rng=np.random.default_rng(7))
+    c = accuracy.query_noise(encoded, rng=8)
+    mean, std = accuracy.query(encoded[:1])
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+    assert a.mean() == pytest.approx(mean[0], abs=4 * std[0] / np.sqrt(4000) + 1e-9)
+    assert a.std() == pytest.approx(std[0], rel=0.1)
+
+
+def test_chunked_queries_equal_one_pass(accuracy, ss, monkeypatch):
+    encoded = ss.random_encoded(1000, seed=2)
+    whole = accuracy.query_members(encoded)
+    monkeypatch.setattr(ensemble_module, "CHUNK_ROWS", 128)
+    assert np.array_equal(accuracy.query_members(encoded), whole)
+
+
+def test_device_names_metrics_and_models():
+    thr = anb.ANBEnsemble("xgb", device="TPUv2")
+    assert thr.model == "xgb_accel" and thr.target.metric == "throughput" and thr.target.unit == "images/s"
+    assert thr.supported_metrics() == {"throughput": "images/s"}
+    assert anb.ANBEnsemble("xgb").supported_metrics() == {"accuracy": "%"}
+    assert anb.ANBEnsemble("xgb", device="zcu102", metric="latency").supported_metrics() == {
+        "throughput": "images/s", "latency": "ms"}
+
+
+def test_bad_requests_name_the_choices_and_cache_nothing(tmp_path):
+    with pytest.raises(ValueError, match=r"unknown device 'a10'; available: 3090, a100, tpuv2, tpuv3, vck190, zcu102"):
+        anb.ANBEnsemble("xgb", device="a10", cache_dir=tmp_path)
+    with pytest.raises(ValueError, match=r"no metric 'latency'; it has: throughput"):
+        anb.ANBEnsemble("xgb", device="a100", metric="latency", cache_dir=tmp_path)
+    with pytest.raises(ValueError, match=r"several metrics; choose one of: throughput, latency"):
+        anb.ANBEnsemble("xgb", device="zcu102", cache_dir=tmp_path)
+    with pytest.raises(ValueError, match=r"unknown model 'gbm'; available: xgb, lgb"):
+        anb.ANBEnsemble("gbm", cache_dir=tmp_path)
+    with pytest.raises(ValueError, match="n_members"):
+        anb.ANBEnsemble("xgb", n_members=0, cache_dir=tmp_path)
+    assert not any(tmp_path.iterdir())
+
+
+def test_out_of_space_samples_are_rejected_before_anything_is_built(tmp_path):
+    ensemble = anb.ANBEnsemble("lgb", device="vck190", metric="latency", cache_dir=tmp_path)
+    with pytest.raises(ValueError, match=r"block 4, field 'k' \(kernel size\): invalid value 7; allowed values: 3, 5"):
+        ensemble.query([[[1] * 7, [3, 3, 3, 3, 7, 3, 3], [1] * 7, [True] * 7]])
+    assert not (store.entry_dir("lgb", resolve_target("vck190", "latency"), tmp_path)).exists()
