@@ -178,7 +178,9 @@ def main(argv=None) -> int:
     try:
         return args.func(args)
     except (ValueError, OSError, RuntimeError, DownloadError, KeyError) as exc:
-        print(f"anb {args.command}: error: {exc}", file=sys.stderr)
+        # Fix: some messages (tarfile's, a dataset report) span lines; an error stays one line.
+        message = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+        print(f"anb {args.command}: error: {message}", file=sys.stderr)
         return 2
 
 

@@ -88,6 +88,11 @@ def _download(family: str, target: Target, entry: Path) -> bool:
     try:
         with tarfile.open(tarball) as tar:
             tar.extractall(staging, filter="data")
+    except tarfile.TarError as exc:
+        # Fix: a published file that is not a tar archive (or holds unsafe paths) was a TarError,
+        # which no caller expects (the CLI printed a traceback); it is a failed download.
+        shutil.rmtree(staging, ignore_errors=True)
+        raise DownloadError(f"{tarball} (from {archive.url}) is not a usable .tar.gz archive: {exc}") from exc
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

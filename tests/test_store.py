@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -11,7 +12,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from anb import store
+from anb import cli, store
 from anb.devices import discover_devices
 from anb.download import DownloadError
 from anb.ensemble import ANBEnsemble
@@ -151,6 +152,51 @@ def test_a_server_that_is_down_falls_back_to_a_local_build(plugin_site, publishe
     assert ensemble.manifest["params"] == FAST_PARAMS  # built here, from the plugin's dataset
     assert verify_ensemble(mychip_entry(home))["n_members"] == 2
     assert not staging_leftovers(home)
+
+
+BROKEN_PUBLICATIONS = {
+    # what the server gives -> what the error says
+    "missing_file": "could not download the xgb mychip/throughput surrogate",
+    "not_an_archive": "is not a usable .tar.gz archive",
+}
+
+
+def _serve_broken(problem, served):
+    """A URL path and the sha256 the plugin declares for it."""
+    served.mkdir()
+    junk = served / "junk.tar.gz"
+    junk.write_bytes(b"this is not a tar archive" * 10)
+    if problem == "missing_file":
+        return "nothing_here.tar.gz", "1" * 64
+    return junk.name, hashlib.sha256(junk.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("problem", sorted(BROKEN_PUBLICATIONS))
+def test_a_broken_publication_is_a_one_line_cli_error(plugin_site, home, tmp_path, monkeypatch, capsys, problem):
+    name, sha256 = _serve_broken(problem, tmp_path / "served")
+    monkeypatch.setenv("ANB_DATA_DIR", str(synthetic_dataset(tmp_path / "anb_data", n=20, device=None)))
+    with http_server(tmp_path / "served") as url:
+        install_plugin(plugin_site, "anb-test-mychip", "anb_test_mychip",
+                       plugin_source(archives={TARGET_KEY: (f"{url}/{name}", sha256)}))
+        code = cli.main(["download", "--device", DEVICE])
+    err = capsys.readouterr().err
+    assert code == 2
+    err = err[err.index("anb download: error: "):]  # after pooch's progress bar
+    assert len(err.strip().splitlines()) == 1, err
+    assert BROKEN_PUBLICATIONS[problem] in err and "Traceback" not in err
+    assert not mychip_entry(home).exists() and not staging_leftovers(home)
+
+
+@pytest.mark.parametrize("problem", sorted(BROKEN_PUBLICATIONS))
+def test_a_broken_publication_falls_back_to_a_local_build(plugin_site, mychip_data, home, tmp_path, problem):
+    name, sha256 = _serve_broken(problem, tmp_path / "served")
+    with http_server(tmp_path / "served") as url:
+        install_plugin(plugin_site, "anb-test-mychip", "anb_test_mychip",
+                       plugin_source(dataset=mychip_data, archives={TARGET_KEY: (f"{url}/{name}", sha256)}))
+        with pytest.warns(UserWarning, match=BROKEN_PUBLICATIONS[problem]):
+            ensemble = ANBEnsemble("xgb", device=DEVICE, n_members=2, progress=False).load_ensemble()
+    assert ensemble.manifest["params"] == FAST_PARAMS
+    assert verify_ensemble(mychip_entry(home)) and not staging_leftovers(home)
 
 
 # --- cache integrity ---------------------------------------------------------------------------

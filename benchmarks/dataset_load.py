@@ -1,0 +1,55 @@
+"""How long loading the whole dataset takes, from the archive and from extracted JSONs.
+
+Baseline in the same run: reading and json-parsing the same files with nothing else (the
+floor any loader pays), so the figure means something on a shared, noisy machine.
+
+    ANB_DATA_DIR=../shared/data/anb python benchmarks/dataset_load.py
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+from anb.dataset import fetch_dataset, load_dataset
+
+REPEATS = 5
+
+
+def best_of(fn) -> float:
+    times = []
+    for _ in range(REPEATS):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times), statistics.median(times)
+
+
+def parse_only(directory: Path) -> None:
+    for path in directory.glob("result_*.json"):
+        json.loads(path.read_bytes())
+
+
+def main() -> None:
+    archive = fetch_dataset()
+    with tempfile.TemporaryDirectory() as tmp:
+        with tarfile.open(archive) as tar:
+            tar.extractall(tmp, filter="data")
+        folder = Path(tmp) / "anb_dataset_jsons"
+        rows = [
+            ("load_dataset(archive .tar.gz)", best_of(lambda: load_dataset(archive))),
+            ("load_dataset(directory)", best_of(lambda: load_dataset(folder))),
+            ("baseline: read + json.loads only", best_of(lambda: parse_only(folder))),
+        ]
+    n = len(load_dataset(archive))
+    print(f"{n} result files, best / median of {REPEATS}")
+    for name, (best, median) in rows:
+        print(f"  {name:36s} {best:6.3f} s / {median:6.3f} s")
+
+
+if __name__ == "__main__":
+    main()

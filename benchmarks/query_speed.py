@@ -1,0 +1,96 @@
+"""Query speed and memory of a 10-member XGB accuracy ensemble, against their floors.
+
+Measured in one run, so the comparisons hold on a shared, noisy machine:
+
+1. 100,000 random architectures queried (a) from ConfigSpace Configuration objects, (b) from
+   the encoded matrix, and (c) raw ``xgboost`` ``inplace_predict`` of the same boosters on the
+   same architectures' feature matrix, precomputed: the floor. (a) is split into encoding and
+   predicting time.
+2. Start-up: a fresh ``python`` process to its first answer with a warm cache, next to
+   ``python -c "import xgboost, ConfigSpace"`` (the floor of any such process).
+3. Peak memory (max RSS) of a process that queries 1,000,000 architectures, next to the same
+   process stopping just before the query.
+
+    ANB_DATA_DIR=../shared/data/anb python benchmarks/query_speed.py
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+import anb
+from anb.features import features_from_encoded
+from configurationspaces.searchspaces import EfficientNetSS
+
+N_QUERY = 100_000
+N_MEMORY = 1_000_000
+MEMBERS = 10
+REPEATS = 3
+
+STARTUP = """
+import anb
+from configurationspaces.searchspaces import EfficientNetSS
+print(anb.ANBEnsemble("xgb").query(EfficientNetSS(seed=0).random_sample(1))[0])
+"""
+MEMORY = """
+import resource, sys
+import anb
+from configurationspaces.searchspaces import EfficientNetSS
+ensemble = anb.ANBEnsemble("xgb").load_ensemble()
+encoded = EfficientNetSS(seed=0).random_encoded({n})
+if {query}:
+    mean, std = ensemble.query(encoded)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+
+
+def best(fn) -> float:
+    times = []
+    for _ in range(REPEATS):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def run_python(code: str) -> tuple[float, str]:
+    start = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    return time.perf_counter() - start, out.strip()
+
+
+def main() -> None:
+    ensemble = anb.ANBEnsemble("xgb", n_members=MEMBERS).load_ensemble()
+    boosters = [m.booster_ for m in ensemble.members]
+    ss = EfficientNetSS(seed=0)
+    encoded = ss.random_encoded(N_QUERY, seed=1)
+    configs = ss.to_configurations(encoded)
+    features = features_from_encoded(encoded)
+
+    floor = best(lambda: [b.inplace_predict(features) for b in boosters])
+    from_matrix = best(lambda: ensemble.query(encoded))
+    from_configs = best(lambda: ensemble.query(configs))
+    encode_configs = best(lambda: ss.encode(configs))
+    print(f"{len(boosters)}-member xgb accuracy ensemble, {N_QUERY:,} architectures, best of {REPEATS}")
+    print(f"  (c) raw xgboost inplace_predict (floor)  {floor:7.3f} s")
+    print(f"  (b) query(encoded matrix)                {from_matrix:7.3f} s   {from_matrix / floor:5.2f}x the floor")
+    print(f"  (a) query(Configurations)                {from_configs:7.3f} s   of which encoding {encode_configs:.3f} s "
+          f"({encode_configs / (from_configs - encode_configs):.2f}x the rest)")
+    print(f"      per architecture: {from_matrix / N_QUERY * 1e6:.2f} us from the matrix")
+
+    floor_start, _ = run_python("import xgboost, ConfigSpace")
+    first_answer, _ = run_python(STARTUP)
+    print(f"start-up to first answer (warm cache)      {first_answer:7.3f} s   floor `import xgboost, ConfigSpace` {floor_start:.3f} s")
+
+    _, before = run_python(MEMORY.format(n=N_MEMORY, query=False))
+    _, after = run_python(MEMORY.format(n=N_MEMORY, query=True))
+    print(f"peak RSS, {N_MEMORY:,}-architecture query      {float(after):7.0f} MB   "
+          f"(same process without the query: {float(before):.0f} MB)")
+
+
+if __name__ == "__main__":
+    main()
