@@ -28,7 +28,7 @@ import hashlib
 import json
 import logging
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -40,6 +40,7 @@ from smac.callback import Callback
 from smac.runner.target_function_runner import TargetFunctionRunner
 
 from anb.model_config import IGNORED, PARAM_PREFIX, config_file_name, config_to_params, read_configspace
+from anb.models import make_surrogate
 from anb.splits import write_json_atomic
 from anb.targets import Target
 from anb.training import SideData
@@ -178,8 +179,6 @@ class Objective:
 
     def __call__(self, config: Configuration, seed: int = 0) -> tuple[float, dict]:
         """``(validation RMSE, extra info)``. SMAC's ``seed`` is ignored: the model seed is fixed."""
-        from anb.models import make_surrogate
-
         model = make_surrogate(self.family, self.params(config), seed=self.seed)
         model.fit(self.X_train, self.y_train, self.X_val, self.y_val)
         residual = model.predict(self.X_val) - self.y_val
@@ -241,12 +240,11 @@ class HPOSettings:
     n_workers: int
     n_initial: int
     n_threads: int
-    cluster: str  # "sequential", "local" or the scheduler address
+    cluster: str  # "sequential", "local" (SMAC's own Dask cluster) or "scheduler" (an existing one)
     split: str
     sizes: dict
     search_space: str  # fingerprint of the space
     objective: str  # fingerprint of the data
-    extra: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -316,7 +314,7 @@ def run_hpo(
         n_workers=int(n_workers),
         n_initial=n_initial,
         n_threads=int(n_threads),
-        cluster=scheduler_address or ("local" if n_workers > 1 else "sequential"),
+        cluster="scheduler" if scheduler_address else ("local" if n_workers > 1 else "sequential"),
         split=split_source,
         sizes={side: int(len(sides[side].y)) for side in ("train", "val")},
         search_space=space_fingerprint(space),
@@ -325,7 +323,7 @@ def run_hpo(
     resumed = _claim_run_dir(run_dir, settings, space)
     say = progress or (lambda message: None)
     say(f"{'resuming' if resumed else 'starting'} HPO of {model} for {target.label} in {run_dir} "
-        f"({n_trials} trials or {walltime:g} s, {settings.cluster} evaluation)")
+        f"({n_trials} trials or {walltime:g} s, {_describe_cluster(settings.cluster, n_workers, scheduler_address)})")
 
     # SMAC seeds the space it is given; keep the caller's object untouched.
     space = copy.deepcopy(space)
@@ -391,6 +389,14 @@ def run_hpo(
         write_history_files(run_dir, history, target)
         raise HPOError(f"no trial succeeded; see {run_dir / RUNHISTORY_FILE} for the errors")
     return write_results(run_dir, settings, space, dict(incumbent), facade.runhistory.get_cost(incumbent), history, target)
+
+
+def _describe_cluster(cluster: str, n_workers: int, address: str | None) -> str:
+    if cluster == "scheduler":
+        return f"on the Dask cluster at {address}"
+    if cluster == "local":
+        return f"on a local Dask cluster of {n_workers} workers"
+    return "one trial at a time"
 
 
 def _close_dask(facade, client) -> None:

@@ -9,24 +9,15 @@ floor any loader pays), so the figure means something on a shared, noisy machine
 from __future__ import annotations
 
 import json
-import statistics
 import tarfile
 import tempfile
-import time
 from pathlib import Path
+
+from _timing import best_and_median
 
 from anb.dataset import fetch_dataset, load_dataset
 
 REPEATS = 5
-
-
-def best_of(fn) -> float:
-    times = []
-    for _ in range(REPEATS):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times), statistics.median(times)
 
 
 def parse_only(directory: Path) -> None:
@@ -41,9 +32,9 @@ def main() -> None:
             tar.extractall(tmp, filter="data")
         folder = Path(tmp) / "anb_dataset_jsons"
         rows = [
-            ("load_dataset(archive .tar.gz)", best_of(lambda: load_dataset(archive))),
-            ("load_dataset(directory)", best_of(lambda: load_dataset(folder))),
-            ("baseline: read + json.loads only", best_of(lambda: parse_only(folder))),
+            ("load_dataset(archive .tar.gz)", best_and_median(lambda: load_dataset(archive), REPEATS)),
+            ("load_dataset(directory)", best_and_median(lambda: load_dataset(folder), REPEATS)),
+            ("baseline: read + json.loads only", best_and_median(lambda: parse_only(folder), REPEATS)),
         ]
     n = len(load_dataset(archive))
     print(f"{n} result files, best / median of {REPEATS}")

@@ -109,7 +109,8 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     path = args.data or data_dir() / NASLIB_FILE
     taus, n_unseen = run(args.models, args.features, range(args.seeds), path)
-    for which, title in (("rest", "all 328 test cells"), ("unseen", f"test cells not isomorphic to a training cell (~{n_unseen})")):
+    titles = {"rest": "all 328 test cells", "unseen": f"test cells not isomorphic to a training cell (~{n_unseen})"}
+    for which, title in titles.items():
         print(f"\nMean test Kendall tau over {args.seeds} seeds, train 172 NASLib cells, {title}:\n")
         print(table(taus, args.models, args.features, which))
     best = max(taus, key=lambda key: np.mean(taus[key]["rest"]))

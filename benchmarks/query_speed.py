@@ -20,7 +20,7 @@ import subprocess
 import sys
 import time
 
-import numpy as np
+from _timing import best_and_median
 
 import anb
 from anb.features import features_from_encoded
@@ -49,12 +49,7 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
 def best(fn) -> float:
-    times = []
-    for _ in range(REPEATS):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+    return best_and_median(fn, REPEATS)[0]
 
 
 def run_python(code: str) -> tuple[float, str]:

@@ -2,11 +2,13 @@
 # Tune xgb and lgb on all nine targets (accuracy + eight device targets) with do_hpo.py, then
 # install the tuned model configs into configs/model_configs/gradient_boosting/.
 #
-# Budget: WALLTIME seconds per run (default 120, SMAC's own Dask cluster of N_WORKERS=2 workers,
-# one thread per trial), so 18 runs take about 18 x (WALLTIME + ~15 s start-up).
+# Budget per run: WALLTIME_XGB=120 s for xgb and WALLTIME_LGB=75 s for lgb (or WALLTIME for both),
+# on SMAC's own local Dask cluster of N_WORKERS=2 workers with one thread per trial. A run also
+# spends ~10 s starting and finishes the trials still running when its budget ends, so the 18
+# runs take about 9 x 150 + 9 x 100 s, i.e. ~40 minutes on a 2-core machine.
 #
 #   shell/hpo_all.sh                                  # everything, defaults below
-#   WALLTIME=300 FAMILIES=xgb shell/hpo_all.sh        # longer runs, xgb only
+#   WALLTIME=300 FAMILIES=xgb shell/hpo_all.sh        # 300 s per run, xgb only
 #   INSTALL=0 shell/hpo_all.sh                        # tune, but leave configs/ alone
 #
 # The search spaces are frozen into $LOG_DIR/search_spaces on the first call (copied from the
@@ -16,7 +18,8 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PYTHON=${PYTHON:-python}
-WALLTIME=${WALLTIME:-120}
+WALLTIME_XGB=${WALLTIME_XGB:-${WALLTIME:-120}}
+WALLTIME_LGB=${WALLTIME_LGB:-${WALLTIME:-75}}
 N_WORKERS=${N_WORKERS:-2}
 N_TRIALS=${N_TRIALS:-1000}     # walltime is the binding limit
 SEED=${SEED:-0}
@@ -38,6 +41,7 @@ config_name() {  # family target -> file name, as anb.model_config.config_file_n
 
 sweep_start=$SECONDS
 for family in $FAMILIES; do
+    case $family in xgb) walltime=$WALLTIME_XGB ;; lgb) walltime=$WALLTIME_LGB ;; *) walltime=${WALLTIME:-120} ;; esac
     for target in $TARGETS; do
         name=$(config_name "$family" "$target")
         [[ -f $SPACES/$name ]] || cp "$CONFIGS/$name" "$SPACES/$name"
@@ -48,10 +52,10 @@ for family in $FAMILIES; do
             run_dir=$LOG_DIR/$model/${target%%:*}/${target##*:}/seed-$SEED
         fi
         start=$SECONDS
-        echo "== $model $target (walltime ${WALLTIME}s, ${N_WORKERS} worker(s))"
+        echo "== $model $target (walltime ${walltime}s, ${N_WORKERS} worker(s))"
         "$PYTHON" "$ROOT/do_hpo.py" --model "$model" "${target_args[@]}" "${split_args[@]}" \
             --model_config_path "$SPACES/$name" --log_dir "$LOG_DIR" --seed "$SEED" \
-            --n-trials "$N_TRIALS" --walltime "$WALLTIME" --n-workers "$N_WORKERS" --quiet
+            --n-trials "$N_TRIALS" --walltime "$walltime" --n-workers "$N_WORKERS" --quiet
         echo "   $(( SECONDS - start )) s, $(( $(wc -l < "$run_dir/runhistory.csv") - 1 )) trials"
         if [[ $INSTALL == 1 ]]; then cp "$run_dir/$name" "$CONFIGS/$name"; fi
     done

@@ -197,3 +197,16 @@ def test_errors_are_clear(tmp_path, capsys, fast_space):
 
     assert main(["--model", "xgb_accel"]) == 2
     assert "--device" in capsys.readouterr().err
+
+
+def test_existing_dask_cluster_by_scheduler_address(subsample, fast_space, tmp_path):
+    from distributed import LocalCluster
+
+    from anb.hpo import main
+
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster:
+        address = cluster.scheduler_address
+        assert main(hpo_args(subsample, fast_space, tmp_path, "--n-trials", "3", "--n-initial", "1", "--scheduler-address", address)) == 0
+    history = pd.read_csv(run_dir(tmp_path) / "runhistory.csv")
+    assert len(history) == 3 and (history["status"] == "success").all()
+    assert json.loads((run_dir(tmp_path) / "hpo_args.json").read_text())["cluster"] == "scheduler"

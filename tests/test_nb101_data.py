@@ -63,10 +63,13 @@ def _runs_as_records(records, epochs=108, scale=1.0):
             for point, epoch in (("halfway", epochs / 2), ("final", float(epochs))):
                 values = {q: run[f"{point}_{q}"] * scale for q in QUANTITIES}
                 evaluations.append({"current_epoch": epoch, **values, "checkpoint_path": f"gs://x/{module_hash}"})
-            metrics = {"evaluation_data": evaluations, "trainable_parameters": record["trainable_parameters"], "total_time": 1.0}
-            out.append(
-                NB101Record(module_hash, epochs, np.array(record["module_adjacency"]), record["module_operations"], metrics)
-            )
+            metrics = {
+                "evaluation_data": evaluations,
+                "trainable_parameters": record["trainable_parameters"],
+                "total_time": 1.0,
+            }
+            adjacency = np.array(record["module_adjacency"])
+            out.append(NB101Record(module_hash, epochs, adjacency, record["module_operations"], metrics))
     return out
 
 
@@ -152,7 +155,8 @@ def test_parse_of_a_hand_built_official_row(records):
     varint.append(value)
     body += b"\x10" + bytes(varint)
     adjacency = "".join(str(x) for row in record["module_adjacency"] for x in row)
-    row = json.dumps([module_hash, 108, adjacency, ",".join(record["module_operations"]), base64.b64encode(body).decode()])
+    ops = ",".join(record["module_operations"])
+    row = json.dumps([module_hash, 108, adjacency, ops, base64.b64encode(body).decode()])
     parsed = parse_record(row.encode())
     assert parsed.module_hash == module_hash and parsed.epochs == 108
     assert parsed.adjacency.tolist() == record["module_adjacency"]
@@ -313,7 +317,9 @@ def test_accuracy_argument_checks(reference):
 
 def test_dataset_rejects_inconsistent_arrays(reference):
     with pytest.raises(ValueError, match="metrics must have shape"):
-        NASBench101Dataset(reference.hashes, reference.adjacency, reference.labels, reference.parameters, reference.metrics[:, :2])
+        NASBench101Dataset(
+            reference.hashes, reference.adjacency, reference.labels, reference.parameters, reference.metrics[:, :2]
+        )
 
 
 # --- splits ----------------------------------------------------------------------------------
@@ -358,3 +364,13 @@ def test_split_errors_and_complement(naslib):
 def test_cells_from_dataset_are_valid(reference):
     assert all(isinstance(c, Cell) for c in reference.cells())
     assert np.array_equal(reference.num_vertices, [c.num_vertices for c in reference.cells()])
+
+
+def test_hdf5_without_h5py_says_what_to_install(tmp_path, reference, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "h5py", None)  # makes `import h5py` fail
+    with pytest.raises(ImportError, match=r"pip install 'anb\[nb101\]'"):
+        reference.to_hdf5(tmp_path / "x.hdf5")
+    # Everything else still works.
+    assert len(reference.to_frame()) == 90

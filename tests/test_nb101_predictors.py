@@ -162,3 +162,12 @@ def test_cli_convert(tmp_path, capsys):
     assert "wrote 30 cells" in capsys.readouterr().out
     converted = NASBench101Dataset.load(tmp_path / "out.hdf5")
     assert converted.hashes.tolist() == list(records)
+
+
+def test_everything_but_the_gcn_works_without_torch(naslib, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "torch", None)  # makes `import torch` fail
+    assert fit_eval(naslib, "172", "rest", model="svr")["kendall_tau"] >= MIN_TAU
+    with pytest.raises(ImportError, match=r"pip install 'anb\[gnn\]'"):
+        fit_eval(naslib, "172", "rest", model="gcn")

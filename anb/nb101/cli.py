@@ -81,7 +81,9 @@ def _read_cells(path: str) -> list[Cell]:
         matrix = item.get("matrix", item.get("module_adjacency")) if isinstance(item, dict) else None
         ops = item.get("ops", item.get("module_operations")) if isinstance(item, dict) else None
         if matrix is None or ops is None:
-            raise ValueError(f"{path}: cell {i} needs 'matrix' and 'ops' (or 'module_adjacency' and 'module_operations')")
+            raise ValueError(
+                f"{path}: cell {i} needs 'matrix' and 'ops' (or 'module_adjacency' and 'module_operations')"
+            )
         try:
             cells.append(Cell(matrix, ops))
         except ValueError as err:
@@ -99,7 +101,10 @@ def _rank(args) -> int:
     if args.json:
         print(json.dumps(top, indent=2))
         return 0
-    print(f"top {len(top)} of {len(cells)} cells by predicted {args.target} accuracy ({args.model} on {args.features}):")
+    print(
+        f"top {len(top)} of {len(cells)} cells by predicted {args.target} accuracy "
+        f"({args.model} on {args.features}):"
+    )
     for entry in top:
         print(f"{entry['rank']:>4}  {entry['predicted_accuracy']:.4f}  {entry['hash']}  {','.join(entry['ops'])}")
     return 0

@@ -69,7 +69,8 @@ def read_hdf5(path: str | Path) -> NASBench101Dataset:
         operations = handle["operations"][()]
         metrics = handle["metrics"][()]
     if metrics.shape[1:] != METRICS_SHAPE:
-        raise ValueError(f"{path}: metrics have shape {metrics.shape}; expected (N, {', '.join(map(str, METRICS_SHAPE))})")
+        shape = ", ".join(map(str, METRICS_SHAPE))
+        raise ValueError(f"{path}: metrics have shape {metrics.shape}; expected (N, {shape})")
     if num_vertices.size and not ((num_vertices >= 2) & (num_vertices <= MAX_VERTICES)).all():
         raise ValueError(f"{path}: num_vertices must lie in [2, {MAX_VERTICES}]")
     labels = np.where(np.arange(MAX_VERTICES) < num_vertices[:, None], operations, PAD_LABEL)

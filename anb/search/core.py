@@ -1,0 +1,271 @@
+"""The machinery every search shares: sampling, mutation, neighbourhoods, and the query log.
+
+A :class:`Problem` is what a search is run on: one or more objectives and optional
+constraints. It evaluates whole batches of encoded architectures (one ensemble query per
+objective per batch) and logs every query, in order, so a run's trajectory is the log itself.
+Architectures are identified by :func:`architecture_ids` (a unique int64), which is how
+searches avoid spending queries on architectures they have already seen.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+
+from anb.ensemble import ANBEnsemble
+from anb.search.objectives import Objective, block_lists
+from configurationspaces.efficientnet_encoding import architecture_ids, default_layout
+
+# A constraint-violating architecture's fitness: below every feasible one, ordered by how far
+# it is from feasible (relative violation), so selection drifts towards the feasible region.
+INFEASIBLE_FITNESS = -1e12
+# Attempts at an unseen child before a seen one is accepted (a parent deep in a well-explored
+# region can have every one-change neighbour logged already).
+MUTATION_ATTEMPTS = 30
+# How many rejected draws (analytic constraints, duplicates) a sampler tolerates per wanted row.
+MAX_DRAW_ROUNDS = 200
+
+
+def as_objective(objective) -> Objective:
+    if isinstance(objective, Objective):
+        return objective
+    if isinstance(objective, ANBEnsemble):
+        return Objective.from_ensemble(objective.load_ensemble())
+    raise TypeError(f"expected an anb.search.Objective or an anb.ANBEnsemble; got {type(objective).__name__}")
+
+
+def check_budget(budget) -> int:
+    if isinstance(budget, bool) or not isinstance(budget, (int, np.integer)) or budget < 1:
+        raise ValueError(f"budget must be a positive integer (a number of queries); got {budget!r}")
+    return int(budget)
+
+
+class SearchSpace:
+    """The encoded space as the searches see it: choice counts, uniform draws and one-change moves."""
+
+    def __init__(self):
+        self.layout = default_layout()
+        self.n_choices = self.layout.n_choices.astype(np.int64)
+        self.width = len(self.n_choices)
+        # Every one-change move: (column, offset) with offset in 1..n_choices-1, so that
+        # (value + offset) % n_choices runs over all other values of that column.
+        self.moves = np.array([(j, o) for j, n in enumerate(self.n_choices) for o in range(1, n)], dtype=np.int64)
+
+    def random(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return rng.integers(0, self.n_choices, size=(n, self.width)).astype(np.float64)
+
+    def mutate(self, rng: np.random.Generator, parents: np.ndarray) -> np.ndarray:
+        """One mutation per row: one column, chosen uniformly, set to a different value, chosen uniformly."""
+        children = np.array(parents, dtype=np.float64, copy=True)
+        n = len(children)
+        if n == 0:
+            return children
+        cols = rng.integers(0, self.width, size=n)
+        offsets = 1 + np.floor(rng.random(n) * (self.n_choices[cols] - 1)).astype(np.int64)
+        rows = np.arange(n)
+        children[rows, cols] = (children[rows, cols].astype(np.int64) + offsets) % self.n_choices[cols]
+        return children
+
+    def neighbours(self, row: np.ndarray) -> np.ndarray:
+        """All architectures one change away from ``row`` (43 in this space)."""
+        out = np.repeat(np.asarray(row, dtype=np.float64)[None, :], len(self.moves), axis=0)
+        cols, offsets = self.moves[:, 0], self.moves[:, 1]
+        idx = np.arange(len(self.moves))
+        out[idx, cols] = (out[idx, cols].astype(np.int64) + offsets) % self.n_choices[cols]
+        return out
+
+
+SPACE = None
+
+
+def search_space() -> SearchSpace:
+    global SPACE
+    if SPACE is None:
+        SPACE = SearchSpace()
+    return SPACE
+
+
+class Problem:
+    """Objectives (maximised by score) and constraints, evaluated in batches and logged.
+
+    ``noisy=True`` makes the search see one draw from N(mean, std) of each ensemble per query
+    (as :meth:`anb.ANBEnsemble.query_noise`), drawn from the run's generator; the log keeps the
+    mean and std too. Constraints are judged on the surrogates' means.
+    """
+
+    def __init__(self, objectives, constraints=(), noisy: bool = False, rng: np.random.Generator | None = None):
+        self.objectives = [as_objective(o) for o in (objectives if isinstance(objectives, (list, tuple)) else [objectives])]
+        names = [o.name for o in self.objectives]
+        if len(set(names)) != len(names):
+            raise ValueError(f"the objectives must differ; got {names}")
+        self.constraints = tuple(constraints or ())
+        self.noisy = bool(noisy)
+        self.rng = rng if rng is not None else np.random.default_rng()
+        self.space = search_space()
+        self._batches: list[dict] = []
+        self._index: dict[int, int] = {}  # architecture id -> first row of the log
+        self._fitness: list[np.ndarray] = []
+        self.n_queries = 0
+        self.started = time.perf_counter()
+
+    # -- feasibility without a query ---------------------------------------------------------
+
+    @property
+    def analytic_constraints(self):
+        return [c for c in self.constraints if c.analytic]
+
+    def analytic_feasible(self, encoded: np.ndarray) -> np.ndarray:
+        mask = np.ones(len(encoded), dtype=bool)
+        for constraint in self.analytic_constraints:
+            mask &= constraint.satisfied(constraint.values(encoded))
+        return mask
+
+    def seen(self, ids: np.ndarray) -> np.ndarray:
+        return np.fromiter((int(i) in self._index for i in ids), dtype=bool, count=len(ids))
+
+    def sample(self, n: int, exclude: set | None = None) -> np.ndarray:
+        """``n`` distinct, unseen, analytically feasible uniform draws (always drawn in rounds of ``max(n, 256)``)."""
+        out, taken = [], set(exclude or ())
+        size = max(n, 256)
+        for _ in range(MAX_DRAW_ROUNDS):
+            if n <= 0 or sum(len(o) for o in out) >= n:
+                break
+            draw = self.space.random(self.rng, size)
+            keep = self.analytic_feasible(draw)
+            ids = architecture_ids(draw)
+            keep &= ~self.seen(ids)
+            for i in np.flatnonzero(keep):
+                if int(ids[i]) in taken:
+                    keep[i] = False
+                else:
+                    taken.add(int(ids[i]))
+            out.append(draw[keep])
+        rows = np.concatenate(out) if out else np.empty((0, self.space.width))
+        if len(rows) < n:
+            raise ValueError(
+                f"found only {len(rows)} of {n} architectures satisfying "
+                f"{', '.join(c.describe() for c in self.analytic_constraints)}; the bound is too tight"
+            )
+        return rows[:n]
+
+    # -- queries -----------------------------------------------------------------------------
+
+    def evaluate(self, encoded: np.ndarray) -> np.ndarray:
+        """Query a batch (one ensemble call per objective and per device constraint); log it; return fitness.
+
+        Fitness is the first objective's score (observed, so noisy when ``noisy``) for feasible
+        rows and :data:`INFEASIBLE_FITNESS` minus the relative violation for the others.
+        """
+        encoded = np.asarray(encoded, dtype=np.float64)
+        n = len(encoded)
+        if n == 0:
+            return np.empty(0)
+        ids = architecture_ids(encoded)
+        record = {"encoded": encoded, "arch_id": ids}
+        scores = np.empty((n, len(self.objectives)))
+        for j, objective in enumerate(self.objectives):
+            mean, std = objective.predict(encoded)
+            observed = mean + std * self.rng.standard_normal(n) if self.noisy else mean
+            record[objective.name] = mean
+            record[f"{objective.name}_std"] = std
+            if self.noisy:
+                record[f"{objective.name}_observed"] = observed
+            scores[:, j] = objective.score(observed)
+        violation = np.zeros(n)
+        for constraint in self.constraints:
+            values = constraint.values(encoded)
+            record[constraint.column] = values
+            violation += constraint.violation(values)
+        feasible = violation <= 0
+        record["feasible"] = feasible
+        record["scores"] = scores
+        fitness = np.where(feasible, scores[:, 0], INFEASIBLE_FITNESS - violation)
+        record["fitness"] = fitness
+        start = self.n_queries
+        for i, arch in enumerate(ids):
+            self._index.setdefault(int(arch), start + i)
+        self._batches.append(record)
+        self._fitness.append(fitness)
+        self.n_queries += n
+        return fitness
+
+    def fitness_of(self, ids: np.ndarray) -> np.ndarray:
+        """Logged fitness of already queried architectures (NaN for unseen ones)."""
+        if not self._fitness:
+            return np.full(len(ids), np.nan)
+        every = np.concatenate(self._fitness)
+        rows = [self._index.get(int(i), -1) for i in ids]
+        return np.array([every[r] if r >= 0 else np.nan for r in rows])
+
+    # -- the log -----------------------------------------------------------------------------
+
+    def column(self, name: str) -> np.ndarray:
+        return np.concatenate([b[name] for b in self._batches]) if self._batches else np.empty(0)
+
+    def encoded(self) -> np.ndarray:
+        return np.concatenate([b["encoded"] for b in self._batches]) if self._batches else np.empty((0, self.space.width))
+
+    def log(self) -> pd.DataFrame:
+        """Every query in order: index, architecture, predicted values, constraint values, feasibility."""
+        encoded = self.encoded()
+        frame = pd.DataFrame({"query": np.arange(1, len(encoded) + 1), "arch_id": self.column("arch_id").astype(np.int64)})
+        frame["architecture"] = block_lists(encoded)
+        for objective in self.objectives:
+            for suffix in ("", "_std", "_observed"):
+                if self._batches and f"{objective.name}{suffix}" in self._batches[0]:
+                    frame[f"{objective.name}{suffix}"] = self.column(f"{objective.name}{suffix}")
+        for constraint in self.constraints:
+            frame[constraint.column] = self.column(constraint.column)
+        if self.constraints:
+            frame["feasible"] = self.column("feasible").astype(bool)
+        frame.attrs.update({
+            "encoded": encoded,
+            "objectives": [o.name for o in self.objectives],
+            "directions": [o.direction for o in self.objectives],
+            "constraints": [c.describe() for c in self.constraints],
+            "noisy": self.noisy,
+            "seconds": time.perf_counter() - self.started,
+        })
+        return frame
+
+
+def fresh_children(problem: Problem, parents: np.ndarray) -> np.ndarray:
+    """One mutation of each parent, retried until the child is unseen, analytically feasible and
+    distinct from its siblings. After :data:`MUTATION_ATTEMPTS` failures a seen child is kept
+    (or the parent itself, if the child breaks an analytic bound)."""
+    space = problem.space
+    children = space.mutate(problem.rng, parents)
+    ids = architecture_ids(children)
+    ok = problem.analytic_feasible(children) & ~problem.seen(ids)
+    pending: set[int] = set()
+    for i in range(len(children)):
+        attempt = 0
+        while not (ok[i] and int(ids[i]) not in pending):
+            attempt += 1
+            if attempt >= MUTATION_ATTEMPTS:
+                if not problem.analytic_feasible(children[i: i + 1])[0]:
+                    children[i] = parents[i]
+                    ids[i] = architecture_ids(children[i: i + 1])[0]
+                break
+            children[i] = space.mutate(problem.rng, parents[i: i + 1])[0]
+            ids[i] = architecture_ids(children[i: i + 1])[0]
+            ok[i] = problem.analytic_feasible(children[i: i + 1])[0] and not problem.seen(ids[i: i + 1])[0]
+        pending.add(int(ids[i]))
+    return children
+
+
+def best_so_far(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
+    """Running best of the first objective over feasible queries (its own units, NaN before the
+    first feasible one), and the row of that incumbent (-1 before)."""
+    scores = problem.column("scores")[:, 0] if problem.n_queries else np.empty(0)
+    feasible = problem.column("feasible").astype(bool) if problem.n_queries else np.empty(0, bool)
+    masked = np.where(feasible, scores, -np.inf)
+    running = np.maximum.accumulate(masked) if len(masked) else masked
+    # The incumbent's row: the last row at which the running best was set.
+    is_new = np.r_[True, running[1:] > running[:-1]] if len(masked) else np.empty(0, bool)
+    rows = np.maximum.accumulate(np.where(is_new, np.arange(len(masked)), 0)) if len(masked) else np.empty(0, int)
+    rows = np.where(np.isfinite(running), rows, -1)
+    best = np.where(np.isfinite(running), problem.objectives[0].unscore(np.where(np.isfinite(running), running, 0)), np.nan)
+    return best, rows
