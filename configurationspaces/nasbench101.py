@@ -51,6 +51,8 @@ def graph_hash(matrix: np.ndarray, labels: Sequence[int]) -> str:
     """
     matrix = np.asarray(matrix)
     n = len(labels)
+    if matrix.shape != (n, n):
+        raise ValueError(f"adjacency matrix of shape {matrix.shape} does not match {n} labels")
     out_degree = matrix.sum(axis=1).tolist()
     in_degree = matrix.sum(axis=0).tolist()
     hashes = [_md5(str((int(o), int(i), int(lab)))) for o, i, lab in zip(out_degree, in_degree, labels)]

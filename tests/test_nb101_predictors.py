@@ -94,6 +94,8 @@ def test_predictor_argument_checks(naslib):
         fit_eval(naslib, test_split="holdout")
     with pytest.raises(ValueError, match="need at least 2"):
         fit_eval(naslib, "172", "all", target="test")  # NASLib has no test accuracies
+    with pytest.raises(ValueError, match="without a separate test dataset"):
+        fit_eval(naslib, "172", "rest", test_dataset=naslib)
 
 
 def test_rank_cells_returns_top_k_best_first(naslib):

@@ -46,25 +46,32 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of the random splits and the model")
 
 
+def _inputs(args) -> str:
+    """What the model reads, for the report: the GCN ignores ``--features``."""
+    return "the cell graph" if args.model == "gcn" else args.features
+
+
 def _fit_eval(args) -> int:
     dataset = _load(args.data)
     test_dataset = _load(args.test_data) if args.test_data else None
     result = fit_eval(
         dataset,
-        args.train_split,
-        args.test_split,
-        args.model,
-        args.features,
-        args.seed,
-        args.target,
-        args.params,
-        test_dataset,
+        train_split=args.train_split,
+        test_split=args.test_split,
+        model=args.model,
+        features=args.features,
+        seed=args.seed,
+        target=args.target,
+        params=args.params,
+        test_dataset=test_dataset,
     )
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
-    print(f"{args.model} on {args.features}: train '{args.train_split}' ({result['n_train']} cells), "
-          f"test '{args.test_split}' ({result['n_test']} cells)")
+    print(
+        f"{args.model} on {_inputs(args)}: train '{args.train_split}' ({result['n_train']} cells), "
+        f"test '{args.test_split}' ({result['n_test']} cells)"
+    )
     for key, label in REPORTED:
         print(f"  {label:<12}{result[key]:.6f}")
     return 0
@@ -78,8 +85,8 @@ def _read_cells(path: str) -> list[Cell]:
         raise ValueError(f"{path}: expected a non-empty JSON list of cells")
     cells = []
     for i, item in enumerate(items):
-        matrix = item.get("matrix", item.get("module_adjacency")) if isinstance(item, dict) else None
-        ops = item.get("ops", item.get("module_operations")) if isinstance(item, dict) else None
+        item = item if isinstance(item, dict) else {}
+        matrix, ops = item.get("matrix", item.get("module_adjacency")), item.get("ops", item.get("module_operations"))
         if matrix is None or ops is None:
             raise ValueError(
                 f"{path}: cell {i} needs 'matrix' and 'ops' (or 'module_adjacency' and 'module_operations')"
@@ -94,7 +101,13 @@ def _read_cells(path: str) -> list[Cell]:
 def _rank(args) -> int:
     dataset = _load(args.data)
     predictor, _ = fit_split(
-        dataset, args.train_split, args.model, args.features, args.seed, args.target, args.params
+        dataset,
+        train_split=args.train_split,
+        model=args.model,
+        features=args.features,
+        seed=args.seed,
+        target=args.target,
+        params=args.params,
     )
     cells = _read_cells(args.cells) if args.cells else sample_cells(args.sample, seed=args.sample_seed, unique=True)
     top = rank_cells(predictor, cells, args.top_k)
@@ -103,7 +116,7 @@ def _rank(args) -> int:
         return 0
     print(
         f"top {len(top)} of {len(cells)} cells by predicted {args.target} accuracy "
-        f"({args.model} on {args.features}):"
+        f"({args.model} on {_inputs(args)}):"
     )
     for entry in top:
         print(f"{entry['rank']:>4}  {entry['predicted_accuracy']:.4f}  {entry['hash']}  {','.join(entry['ops'])}")
@@ -113,8 +126,9 @@ def _rank(args) -> int:
 def _convert(args) -> int:
     from anb.nb101.hdf5 import convert_tfrecord_to_hdf5
 
-    dataset = convert_tfrecord_to_hdf5(args.tfrecord, args.hdf5, progress=not args.no_progress,
-                                       verify_data_crc=args.verify_crc)
+    dataset = convert_tfrecord_to_hdf5(
+        args.tfrecord, args.hdf5, progress=not args.no_progress, verify_data_crc=args.verify_crc
+    )
     print(f"wrote {len(dataset)} cells to {args.hdf5}")
     return 0
 

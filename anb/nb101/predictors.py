@@ -10,6 +10,10 @@ from __future__ import annotations
 from numbers import Integral
 
 import numpy as np
+from sklearn.compose import TransformedTargetRegressor
+from sklearn.neural_network import MLPRegressor
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from anb.metrics import evaluate_metrics
 from anb.models import make_surrogate
@@ -54,12 +58,7 @@ DEFAULT_PARAMS = {
 }
 
 
-def _mlp(params: dict, seed: int):
-    from sklearn.compose import TransformedTargetRegressor
-    from sklearn.neural_network import MLPRegressor
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
+def _mlp(params: dict, seed: int) -> TransformedTargetRegressor:
     # Standardise inputs and target: the accuracies vary by a few percent around 0.9.
     return TransformedTargetRegressor(
         regressor=make_pipeline(StandardScaler(), MLPRegressor(**params, random_state=seed)),
@@ -115,14 +114,6 @@ def target_values(dataset: NASBench101Dataset, target: str = "validation") -> np
     if target not in TARGETS:
         raise ValueError(f"target must be one of {TARGETS}; got {target!r}")
     return dataset.accuracy(target, epochs=108, point="final")
-
-
-def _split(dataset: NASBench101Dataset, name: str, seed: int, train=None) -> np.ndarray:
-    if name == REST:
-        if train is None:
-            raise ValueError(f"split {REST!r} only works as the test split of the training dataset")
-        return complement(train, len(dataset))
-    return split_indices(dataset, name, seed)
 
 
 def _with_target(dataset: NASBench101Dataset, indices: np.ndarray, target: str) -> tuple[np.ndarray, np.ndarray]:

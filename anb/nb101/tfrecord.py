@@ -131,9 +131,7 @@ EVALUATION_FIELDS = ("current_epoch", "training_time", "train_accuracy", "valida
 def _read_varint(buf: bytes, pos: int) -> tuple[int, int]:
     value, shift = 0, 0
     while True:
-        if pos >= len(buf):
-            raise ValueError("protobuf: truncated varint")
-        byte = buf[pos]
+        byte = buf[pos]  # IndexError on a truncated message, turned into ValueError by _fields
         pos += 1
         value |= (byte & 0x7F) << shift
         if not byte & 0x80:
@@ -143,42 +141,54 @@ def _read_varint(buf: bytes, pos: int) -> tuple[int, int]:
             raise ValueError("protobuf: varint longer than 10 bytes")
 
 
-def _iter_fields(buf: bytes) -> Iterator[tuple[int, int, int | bytes]]:
-    """Yield (field number, wire type, value): ints for varints, raw bytes otherwise."""
-    pos = 0
-    while pos < len(buf):
-        key, pos = _read_varint(buf, pos)
-        number, wire = key >> 3, key & 7
-        if wire == _VARINT:
-            value, pos = _read_varint(buf, pos)
-        elif wire in (_FIXED64, _FIXED32):
-            size = 8 if wire == _FIXED64 else 4
-            value, pos = buf[pos : pos + size], pos + size
-        elif wire == _LENGTH_DELIMITED:
-            size, pos = _read_varint(buf, pos)
-            value, pos = buf[pos : pos + size], pos + size
-        else:
-            raise ValueError(f"protobuf: unsupported wire type {wire} (field {number})")
-        if pos > len(buf):
-            raise ValueError(f"protobuf: field {number} runs past the end of the message")
-        yield number, wire, value
+def _fields(buf: bytes) -> list[tuple[int, int, int | bytes]]:
+    """(field number, wire type, value) of every field: ints for varints, raw bytes otherwise.
+
+    This runs for every one of the ~5 million records of the full file, hence the one-byte
+    fast paths: keys of fields 1-15 and the lengths of these small messages are single bytes.
+    """
+    fields, pos, end = [], 0, len(buf)
+    try:
+        while pos < end:
+            key = buf[pos]
+            key, pos = (key, pos + 1) if key < 0x80 else _read_varint(buf, pos)
+            number, wire = key >> 3, key & 7
+            if wire == _FIXED64:
+                value, pos = buf[pos : pos + 8], pos + 8
+            elif wire == _LENGTH_DELIMITED:
+                size = buf[pos]
+                size, pos = (size, pos + 1) if size < 0x80 else _read_varint(buf, pos)
+                value, pos = buf[pos : pos + size], pos + size
+            elif wire == _VARINT:
+                value, pos = _read_varint(buf, pos)
+            elif wire == _FIXED32:
+                value, pos = buf[pos : pos + 4], pos + 4
+            else:
+                raise ValueError(f"protobuf: unsupported wire type {wire} (field {number})")
+            fields.append((number, wire, value))
+    except IndexError:
+        raise ValueError("protobuf: truncated message") from None
+    if pos > end:
+        raise ValueError(f"protobuf: field {fields[-1][0]} runs past the end of the message")
+    return fields
 
 
-def _expect(number: int, wire: int, expected: int, message: str) -> None:
-    if wire != expected:
-        raise ValueError(f"protobuf: {message} field {number} has wire type {wire}, expected {expected}")
+def _wire_error(message: str, number: int, wire: int, expected: int) -> ValueError:
+    return ValueError(f"protobuf: {message} field {number} has wire type {wire}, expected {expected}")
 
 
 def decode_evaluation(buf: bytes) -> dict:
     """An ``EvaluationData`` message as a dict (absent doubles are 0.0, as in proto2)."""
     out = dict.fromkeys(EVALUATION_FIELDS, 0.0)
     out["checkpoint_path"] = ""
-    for number, wire, value in _iter_fields(buf):
-        if 1 <= number <= len(EVALUATION_FIELDS):
-            _expect(number, wire, _FIXED64, "EvaluationData")
+    for number, wire, value in _fields(buf):
+        if 1 <= number <= 5:
+            if wire != _FIXED64:
+                raise _wire_error("EvaluationData", number, wire, _FIXED64)
             out[EVALUATION_FIELDS[number - 1]] = _DOUBLE.unpack(value)[0]
         elif number == 6:
-            _expect(number, wire, _LENGTH_DELIMITED, "EvaluationData")
+            if wire != _LENGTH_DELIMITED:
+                raise _wire_error("EvaluationData", number, wire, _LENGTH_DELIMITED)
             out["checkpoint_path"] = value.decode("utf-8")
         # Other fields (older files carry a sample_metrics_file string) are not needed.
     return out
@@ -187,16 +197,16 @@ def decode_evaluation(buf: bytes) -> dict:
 def decode_model_metrics(buf: bytes) -> dict:
     """A ``ModelMetrics`` message: ``evaluation_data`` (list of dicts), ``trainable_parameters``, ``total_time``."""
     out = {"evaluation_data": [], "trainable_parameters": 0, "total_time": 0.0}
-    for number, wire, value in _iter_fields(buf):
+    expected = {1: _LENGTH_DELIMITED, 2: _VARINT, 3: _FIXED64}
+    for number, wire, value in _fields(buf):
+        if number in expected and wire != expected[number]:
+            raise _wire_error("ModelMetrics", number, wire, expected[number])
         if number == 1:
-            _expect(number, wire, _LENGTH_DELIMITED, "ModelMetrics")
             out["evaluation_data"].append(decode_evaluation(value))
         elif number == 2:
-            _expect(number, wire, _VARINT, "ModelMetrics")
             # int32 is sign-extended to 64 bits on the wire.
             out["trainable_parameters"] = value - (1 << 64) if value >= 1 << 63 else value
         elif number == 3:
-            _expect(number, wire, _FIXED64, "ModelMetrics")
             out["total_time"] = _DOUBLE.unpack(value)[0]
     return out
 

@@ -1,0 +1,116 @@
+"""What the scripts in plots/ share: arguments, targets, ensembles and test-split predictions."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import anb
+from anb.devices import discover_devices, get_device
+from anb.metrics import evaluate_metrics
+from anb.plotting import save_figure
+from anb.store import DEFAULT_MEMBERS
+from anb.targets import Target, resolve_target
+
+DEFAULT_OUT = Path(__file__).resolve().parent / "out"
+FORMATS = ("png", "pdf")
+
+
+def parser(description: str) -> argparse.ArgumentParser:
+    """An argument parser with the options every plot script has."""
+    p = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--out-dir", default=str(DEFAULT_OUT), help=f"where the PNG/PDF (and the numbers behind them, CSV/JSON) go (default: {DEFAULT_OUT})")
+    p.add_argument("--model", default="xgb", help="surrogate family (default: xgb)")
+    p.add_argument("--n-members", type=int, default=DEFAULT_MEMBERS,
+                   help=f"ensemble members when a surrogate must be built because the cache lacks it (default: {DEFAULT_MEMBERS})")
+    p.add_argument("--formats", nargs="+", default=list(FORMATS), help="figure formats (default: png pdf)")
+    return p
+
+
+def all_targets() -> list[Target]:
+    """Accuracy, then every metric of every installed device."""
+    targets = [resolve_target()]
+    for name, plugin in discover_devices().items():
+        targets += [resolve_target(name, metric) for metric in plugin.metrics]
+    return targets
+
+
+def parse_target(text: str) -> Target:
+    """``accuracy``, ``a100`` or ``zcu102/latency``."""
+    if text in ("accuracy", "val_top1"):
+        return resolve_target()
+    device, _, metric = text.partition("/")
+    return resolve_target(device, metric or None)
+
+
+_ENSEMBLES: dict = {}
+
+
+def ensemble(target: Target, model: str = "xgb", n_members: int = DEFAULT_MEMBERS) -> anb.ANBEnsemble:
+    """The cached surrogate of a target (built on first use), loaded once per process."""
+    key = (model, target.device, target.metric, n_members)
+    if key not in _ENSEMBLES:
+        _ENSEMBLES[key] = anb.ANBEnsemble(model, device=target.device, metric=target.metric,
+                                          n_members=n_members, progress=False).load_ensemble()
+    return _ENSEMBLES[key]
+
+
+@lru_cache(maxsize=None)
+def measurements(device: str | None) -> pd.DataFrame:
+    """The dataset a target's surrogate was fitted on (the device plugin's own, or Accel-NASBench)."""
+    return get_device(device).load_measurements() if device else anb.load_dataset()
+
+
+def test_predictions(target: Target, model: str = "xgb", n_members: int = DEFAULT_MEMBERS) -> pd.DataFrame:
+    """The ensemble's mean and std on the held-out test files of the split it was built on.
+
+    Columns: ``name``, ``measured``, ``predicted``, ``std``, ``abs_error``.
+    """
+    surrogate = ensemble(target, model, n_members)
+    names = surrogate.manifest.get("test_names")
+    if not names:
+        raise ValueError(f"the {target.label} surrogate's manifest lists no test files; rebuild it with this version")
+    data = measurements(target.device).set_index("name", drop=False)
+    rows = data.loc[[n for n in names if n in data.index]]
+    rows = rows[rows[target.column].notna()]
+    mean, std = surrogate.query(rows.reset_index(drop=True))
+    measured = rows[target.column].to_numpy(float)
+    return pd.DataFrame({"name": rows["name"].to_numpy(), "measured": measured, "predicted": mean, "std": std,
+                         "abs_error": np.abs(mean - measured)})
+
+
+def test_metrics(frame: pd.DataFrame) -> dict:
+    return evaluate_metrics(frame["measured"], frame["predicted"])
+
+
+def grid(n: int, cols: int | None = None) -> tuple[int, int]:
+    cols = cols or min(n, 3)
+    return int(np.ceil(n / cols)), cols
+
+
+def finish(fig, out_dir: str | Path, stem: str, formats) -> list[Path]:
+    written = save_figure(fig, Path(out_dir) / stem, formats=tuple(formats))
+    for path in written:
+        print(f"wrote {path}")
+    return written
+
+
+def write_json(path: Path, obj) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(obj, indent=1, default=float))
+    print(f"wrote {path}")
+    return path
+
+
+def write_csv(path: Path, frame: pd.DataFrame) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(path, index=False)
+    print(f"wrote {path}")
+    return path
