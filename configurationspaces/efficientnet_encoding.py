@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from importlib import resources
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 import pandas as pd

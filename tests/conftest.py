@@ -7,6 +7,7 @@ beside the checkout with ``ANB_DATA_DIR``. Surrogates the tests build go to a te
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -48,3 +49,22 @@ def default_split(real_data):
     from anb.splits import load_split_dir
 
     return load_split_dir(DEFAULT_SPLIT, real_data)
+
+
+NB101_DIR = Path(os.environ.get("ANB_NB101_DATA_DIR", REPO.parent / "shared" / "data" / "nb101"))
+NB101_RECORDS = NB101_DIR / "nb101_official_records_30.json"
+NB101_NASLIB = NB101_DIR / "naslib_zc_nasbench101_500.json"
+
+
+def require_nb101(path: Path) -> Path:
+    """``path`` if the NAS-Bench-101 reference file is there; skip the test otherwise."""
+    if not path.exists():
+        pytest.skip(f"NAS-Bench-101 reference data {path} not found; set ANB_NB101_DATA_DIR")
+    return path
+
+
+@pytest.fixture(scope="session")
+def records():
+    """The 30 official NAS-Bench-101 records, keyed by module hash."""
+    with open(require_nb101(NB101_RECORDS)) as handle:
+        return json.load(handle)

@@ -5,9 +5,7 @@ small files in the official formats from the 30 official records."""
 import base64
 import io
 import json
-import os
 import struct
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -26,22 +24,10 @@ from anb.nb101.tfrecord import (
     write_records,
 )
 from configurationspaces.nasbench101 import Cell
-
-DATA_DIR = Path(os.environ.get("ANB_NB101_DATA_DIR", Path(__file__).resolve().parents[2] / "shared/data/nb101"))
-RECORDS = DATA_DIR / "nb101_official_records_30.json"
-NASLIB = DATA_DIR / "naslib_zc_nasbench101_500.json"
+from conftest import NB101_NASLIB, require_nb101
 
 
-def _require(path: Path) -> Path:
-    if not path.exists():
-        pytest.skip(f"NAS-Bench-101 reference data {path} not found; set ANB_NB101_DATA_DIR")
-    return path
 
-
-@pytest.fixture(scope="module")
-def records():
-    with open(_require(RECORDS)) as handle:
-        return json.load(handle)
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +37,7 @@ def reference(records):
 
 @pytest.fixture(scope="module")
 def naslib():
-    return NASBench101Dataset.from_naslib_json(_require(NASLIB))
+    return NASBench101Dataset.from_naslib_json(require_nb101(NB101_NASLIB))
 
 
 def _runs_as_records(records, epochs=108, scale=1.0):
@@ -290,7 +276,7 @@ def test_unknown_format_and_bad_hdf5(tmp_path):
 
 
 def test_naslib_sample(naslib):
-    with open(NASLIB) as handle:
+    with open(NB101_NASLIB) as handle:
         entries = json.load(handle)["nasbench101"]["cifar10"]
     values = list(entries.values())
     assert len(naslib) == 500

@@ -1,8 +1,6 @@
 """NAS-Bench-101 predictors on NASLib's 500 real samples, and the ``python -m anb.nb101`` command."""
 
 import json
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,30 +12,23 @@ from anb.nb101.predictors import ZOO, NB101Predictor, fit_eval, fit_split, rank_
 from anb.nb101.splits import complement, split_indices
 from configurationspaces.nasbench101 import Cell
 from configurationspaces.nasbench101_sampling import sample_cells
+from conftest import NB101_NASLIB, NB101_RECORDS, require_nb101
 
-DATA_DIR = Path(os.environ.get("ANB_NB101_DATA_DIR", Path(__file__).resolve().parents[2] / "shared/data/nb101"))
-NASLIB = DATA_DIR / "naslib_zc_nasbench101_500.json"
-RECORDS = DATA_DIR / "nb101_official_records_30.json"
 # Mean test tau of the flat features over 5 seeds is 0.70-0.76 for these models; one seed
 # varies by a few hundredths, so the bound leaves room without accepting a broken predictor
 # (NASLib's unpruned encoding gives about 0.35).
 MIN_TAU = 0.6
 
 
-def _require(path: Path) -> Path:
-    if not path.exists():
-        pytest.skip(f"NAS-Bench-101 reference data {path} not found; set ANB_NB101_DATA_DIR")
-    return path
-
 
 @pytest.fixture(scope="module")
 def naslib():
-    return NASBench101Dataset.from_naslib_json(_require(NASLIB))
+    return NASBench101Dataset.from_naslib_json(require_nb101(NB101_NASLIB))
 
 
 @pytest.fixture()
 def data_env(monkeypatch):
-    monkeypatch.setenv("ANB_NB101_DATA_DIR", str(_require(NASLIB).parent))
+    monkeypatch.setenv("ANB_NB101_DATA_DIR", str(require_nb101(NB101_NASLIB).parent))
 
 
 @pytest.mark.parametrize("model", [*ZOO, "mlp"])
@@ -121,7 +112,7 @@ def test_cli_fit_eval_prints_the_four_metrics(data_env, capsys):
         assert label in out
     assert main(["fit-eval", "--model", "svr", "--features", "flat+cost", "--test-split", "denoise-91", "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
-    assert result["n_test"] == len(split_indices(NASBench101Dataset.from_naslib_json(NASLIB), "denoise-91"))
+    assert result["n_test"] == len(split_indices(NASBench101Dataset.from_naslib_json(NB101_NASLIB), "denoise-91"))
 
 
 def test_cli_errors_are_reported(data_env, capsys):
@@ -130,7 +121,7 @@ def test_cli_errors_are_reported(data_env, capsys):
 
 
 def test_cli_rank_file_and_sample(data_env, tmp_path, capsys):
-    with open(_require(RECORDS)) as handle:
+    with open(require_nb101(NB101_RECORDS)) as handle:
         records = json.load(handle)
     cells_file = tmp_path / "cells.json"
     cells_file.write_text(json.dumps(list(records.values())))
@@ -150,7 +141,7 @@ def test_cli_convert(tmp_path, capsys):
     pytest.importorskip("h5py")
     from anb.nb101.tfrecord import NB101Record, build_record, write_records
 
-    with open(_require(RECORDS)) as handle:
+    with open(require_nb101(NB101_RECORDS)) as handle:
         records = json.load(handle)
     rows = []
     for module_hash, record in records.items():

@@ -3,8 +3,6 @@ encodings and the analytic cost, checked against the official records and NASLib
 
 import itertools
 import json
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -43,28 +41,17 @@ from configurationspaces.nasbench101_sampling import (
     sample_configurations,
 )
 
-DATA_DIR = Path(os.environ.get("ANB_NB101_DATA_DIR", Path(__file__).resolve().parents[2] / "shared/data/nb101"))
-RECORDS = DATA_DIR / "nb101_official_records_30.json"
-NASLIB = DATA_DIR / "naslib_zc_nasbench101_500.json"
+from conftest import NB101_NASLIB, require_nb101
+
 NASLIB_OPS = {0: INPUT, 1: OUTPUT, 2: MAXPOOL3X3, 3: CONV1X1, 4: CONV3X3}
 
 
-def _require(path: Path) -> Path:
-    if not path.exists():
-        pytest.skip(f"NAS-Bench-101 reference data {path} not found; set ANB_NB101_DATA_DIR")
-    return path
-
-
-@pytest.fixture(scope="module")
-def records():
-    with open(_require(RECORDS)) as handle:
-        return json.load(handle)
 
 
 @pytest.fixture(scope="module")
 def naslib():
     """(unpruned specs as Cells, params in millions, flops in millions) of the 500 samples."""
-    with open(_require(NASLIB)) as handle:
+    with open(require_nb101(NB101_NASLIB)) as handle:
         entries = json.load(handle)["nasbench101"]["cifar10"]
     cells, params, flops = [], [], []
     for key, value in entries.items():
