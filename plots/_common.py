@@ -21,13 +21,14 @@ DEFAULT_OUT = Path(__file__).resolve().parent / "out"
 FORMATS = ("png", "pdf")
 
 
-def parser(description: str) -> argparse.ArgumentParser:
-    """An argument parser with the options every plot script has."""
+def parser(description: str, ensembles: bool = True) -> argparse.ArgumentParser:
+    """An argument parser with the options every plot script has (and the ensembles' ones)."""
     p = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out-dir", default=str(DEFAULT_OUT), help=f"where the PNG/PDF (and the numbers behind them, CSV/JSON) go (default: {DEFAULT_OUT})")
     p.add_argument("--model", default="xgb", help="surrogate family (default: xgb)")
-    p.add_argument("--n-members", type=int, default=DEFAULT_MEMBERS,
-                   help=f"ensemble members when a surrogate must be built because the cache lacks it (default: {DEFAULT_MEMBERS})")
+    if ensembles:
+        p.add_argument("--n-members", type=int, default=DEFAULT_MEMBERS,
+                       help=f"ensemble members when a surrogate must be built because the cache lacks it (default: {DEFAULT_MEMBERS})")
     p.add_argument("--formats", nargs="+", default=list(FORMATS), help="figure formats (default: png pdf)")
     return p
 
@@ -89,7 +90,7 @@ def test_metrics(frame: pd.DataFrame) -> dict:
 
 
 def grid(n: int, cols: int | None = None) -> tuple[int, int]:
-    cols = cols or min(n, 3)
+    cols = min(n, cols or 3)
     return int(np.ceil(n / cols)), cols
 
 

@@ -25,6 +25,7 @@ from anb.search.constraints import (
 )
 from anb.search.core import Problem
 from anb.search.multi_objective import (
+    MO_ALGORITHMS,
     ParetoResult,
     accuracy_and_device,
     crowding_distance,
@@ -48,7 +49,7 @@ from anb.search.objectives import (
 from anb.search.single_objective import ALGORITHMS, best_row, local_search, random_search, regularized_evolution, run
 
 __all__ = [
-    "ALGORITHMS", "CostBound", "DeviceBound", "Objective", "ParetoResult", "Problem", "accuracy_and_device",
+    "ALGORITHMS", "MO_ALGORITHMS", "CostBound", "DeviceBound", "Objective", "ParetoResult", "Problem", "accuracy_and_device",
     "accuracy_objective", "architecture_costs", "best_row", "constrained_search", "crowding_distance",
     "default_reference", "device_bound", "device_objective", "hypervolume_2d", "hypervolume_trajectory",
     "local_search", "make_objective", "max_latency", "max_macs", "max_params", "metric_is_maximised",

@@ -1,0 +1,56 @@
+"""Predicted against measured on the test split, for accuracy and every device target.
+
+One panel per target: the cached ensemble's mean prediction on the held-out test files of the
+split it was built on (listed in its manifest), coloured by the ensemble's std, with R²,
+Kendall τ, Spearman ρ and MAE in a box. Surrogates missing from the cache are built first.
+
+Writes predicted_vs_measured.{png,pdf}, the metrics per target (predicted_vs_measured.json)
+and every test prediction (predicted_vs_measured.csv).
+
+    ANB_DATA_DIR=../shared/data/anb python plots/predicted_vs_measured.py [--targets accuracy a100 zcu102/latency]
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from _common import all_targets, finish, grid, parse_target, parser, test_metrics, test_predictions, write_csv, write_json  # noqa: E402
+from anb.plotting import scatter_predicted_vs_measured  # noqa: E402
+
+STEM = "predicted_vs_measured"
+
+
+def main(argv=None) -> dict:
+    p = parser(__doc__)
+    p.add_argument("--targets", nargs="+", default=None,
+                   help="targets as accuracy, <device> or <device>/<metric> (default: accuracy and every device metric)")
+    args = p.parse_args(argv)
+    targets = [parse_target(t) for t in args.targets] if args.targets else all_targets()
+
+    rows, tables, metrics = grid(len(targets)), [], {}
+    fig, axes = plt.subplots(*rows, figsize=(4.6 * rows[1], 3.9 * rows[0]), squeeze=False)
+    for ax, target in zip(axes.flat, targets):
+        frame = test_predictions(target, args.model, args.n_members)
+        metrics[target.label] = {**test_metrics(frame), "n_test": len(frame)}
+        scatter_predicted_vs_measured(ax, frame["measured"], frame["predicted"], frame["std"], metrics[target.label],
+                                      title=target.label, unit=target.unit)
+        tables.append(frame.assign(target=target.label))
+    for ax in list(axes.flat)[len(targets):]:
+        ax.axis("off")
+    fig.suptitle(f"{args.model} ensembles on the test split: predicted vs measured")
+    fig.tight_layout()
+    out = Path(args.out_dir)
+    finish(fig, out, STEM, args.formats)
+    write_json(out / f"{STEM}.json", metrics)
+    write_csv(out / f"{STEM}.csv", pd.concat(tables, ignore_index=True))
+    return metrics
+
+
+if __name__ == "__main__":
+    main()

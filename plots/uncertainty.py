@@ -1,0 +1,79 @@
+"""Uncertainty: the ensemble's std against its absolute error on the test split.
+
+One panel per target: every held-out test architecture as a point (std, |mean - measured|),
+and the mean absolute error within each std quintile (a calibrated ensemble's curve rises).
+The box gives Spearman ρ between std and error, and the error of the 20% most and least
+certain predictions.
+
+Writes uncertainty.{png,pdf} and the numbers per target (uncertainty.json).
+
+    ANB_DATA_DIR=../shared/data/anb python plots/uncertainty.py [--targets accuracy a100]
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from scipy import stats  # noqa: E402
+
+from _common import all_targets, finish, grid, parse_target, parser, test_predictions, write_json  # noqa: E402
+
+STEM = "uncertainty"
+N_BINS = 5
+
+
+def calibration(std: np.ndarray, error: np.ndarray, n_bins: int = N_BINS) -> dict:
+    """Spearman ρ of std and error, and the mean std / error in std quantile bins."""
+    order = np.argsort(std, kind="stable")
+    bins = np.array_split(order, n_bins)
+    return {
+        "spearman": float(stats.spearmanr(std, error).statistic),
+        "bin_std": [float(std[b].mean()) for b in bins],
+        "bin_error": [float(error[b].mean()) for b in bins],
+        "mae": float(error.mean()),
+        "mean_std": float(std.mean()),
+    }
+
+
+def main(argv=None) -> dict:
+    p = parser(__doc__)
+    p.add_argument("--targets", nargs="+", default=None,
+                   help="targets as accuracy, <device> or <device>/<metric> (default: accuracy and every device metric)")
+    args = p.parse_args(argv)
+    targets = [parse_target(t) for t in args.targets] if args.targets else all_targets()
+
+    shape, numbers = grid(len(targets)), {}
+    fig, axes = plt.subplots(*shape, figsize=(4.4 * shape[1], 3.7 * shape[0]), squeeze=False)
+    for ax, target in zip(axes.flat, targets):
+        frame = test_predictions(target, args.model, args.n_members)
+        std, error = frame["std"].to_numpy(), frame["abs_error"].to_numpy()
+        result = calibration(std, error)
+        numbers[target.label] = {**result, "n_test": len(frame)}
+        ax.scatter(std, error, s=7, alpha=0.5, linewidths=0, color="tab:blue", label="test architecture")
+        ax.plot(result["bin_std"], result["bin_error"], "o-", color="tab:red", label=f"mean |error| per std {N_BINS}-ile")
+        ax.set_xlabel(f"ensemble std ({target.unit})")
+        ax.set_ylabel(f"|error| ({target.unit})")
+        ax.set_title(target.label)
+        text = (f"Spearman ρ = {result['spearman']:.3f}\n"
+                f"|error|, lowest std 20% = {result['bin_error'][0]:.3g}\n"
+                f"|error|, highest std 20% = {result['bin_error'][-1]:.3g}")
+        ax.text(0.03, 0.97, text, transform=ax.transAxes, va="top", fontsize=8,
+                bbox={"boxstyle": "round", "facecolor": "white", "alpha": 0.85})
+        ax.legend(loc="lower right", fontsize=7)
+    for ax in list(axes.flat)[len(targets):]:
+        ax.axis("off")
+    fig.suptitle(f"{args.model} ensembles: std against absolute error on the test split")
+    fig.tight_layout()
+    out = Path(args.out_dir)
+    finish(fig, out, STEM, args.formats)
+    write_json(out / f"{STEM}.json", numbers)
+    return numbers
+
+
+if __name__ == "__main__":
+    main()
