@@ -12,6 +12,9 @@ from anb.models.base import Surrogate
 
 DEFAULT_ROUNDS = 2000
 DEFAULT_EARLY_STOP = 100
+# Below this many rows a prediction is one thread's work: waking an OpenMP team costs more than
+# it saves, and on a busy machine it costs several times more (search loops query few rows).
+SMALL_BATCH_ROWS = 2048
 
 
 def _n_threads() -> int:
@@ -51,6 +54,10 @@ class XGBSurrogate(Surrogate):
         self.booster_ = booster
 
     def _predict(self, X):
+        threads = 1 if len(X) < SMALL_BATCH_ROWS else _n_threads()
+        if threads != getattr(self, "threads_", None):
+            self.booster_.set_param({"nthread": threads})
+            self.threads_ = threads
         return self.booster_.inplace_predict(X)
 
     def _save_model(self, path: Path):
@@ -58,7 +65,6 @@ class XGBSurrogate(Surrogate):
 
     def _load_model(self, path: Path):
         self.booster_ = xgb.Booster(model_file=str(path))
-        self.booster_.set_param({"nthread": _n_threads()})
 
 
 class LGBSurrogate(Surrogate):
