@@ -28,7 +28,7 @@ from anb.splits import Split, load_split_dir, random_split
 from anb.targets import Target
 from anb.training import evaluate_sides, fit_members, split_data
 
-DEFAULT_MEMBERS = 10
+DEFAULT_MEMBERS = 5
 BUILD_SEED = 0
 PROJECT_SPLIT = "anb_v1"  # configs/data_splits/<this>, made by create_data_splits.py
 

@@ -10,6 +10,8 @@
 #   shell/hpo_all.sh                                  # everything, defaults below
 #   WALLTIME=300 FAMILIES=xgb shell/hpo_all.sh        # 300 s per run, xgb only
 #   INSTALL=0 shell/hpo_all.sh                        # tune, but leave configs/ alone
+#   LOG_DIR=experiments/hpo_pass2 TARGETS="tpuv3:throughput" WALLTIME=300 N_INITIAL=4 shell/hpo_all.sh
+#                                                     # a second pass from the installed configs
 #
 # The search spaces are frozen into $LOG_DIR/search_spaces on the first call (copied from the
 # configs/ in place then), so a sweep that is interrupted and started again resumes every run
@@ -27,13 +29,15 @@ FAMILIES=${FAMILIES:-"xgb lgb"}
 LOG_DIR=${LOG_DIR:-$ROOT/experiments/hpo_all}
 SPLIT_DIR=${SPLIT_DIR:-}       # default: do_hpo.py's default (the published split if available)
 INSTALL=${INSTALL:-1}
-TARGETS="accuracy a100:throughput 3090:throughput tpuv2:throughput tpuv3:throughput zcu102:throughput zcu102:latency vck190:throughput vck190:latency"
+TARGETS=${TARGETS:-"accuracy a100:throughput 3090:throughput tpuv2:throughput tpuv3:throughput zcu102:throughput zcu102:latency vck190:throughput vck190:latency"}
+N_INITIAL=${N_INITIAL:-}       # Sobol initial design size (default: do_hpo.py's, 10 here)
 CONFIGS=$ROOT/configs/model_configs/gradient_boosting
 SPACES=$LOG_DIR/search_spaces
 
 mkdir -p "$SPACES"
-split_args=()
-if [[ -n $SPLIT_DIR ]]; then split_args=(--data_splits_root "$SPLIT_DIR"); fi
+extra_args=()
+if [[ -n $SPLIT_DIR ]]; then extra_args=(--data_splits_root "$SPLIT_DIR"); fi
+if [[ -n $N_INITIAL ]]; then extra_args+=(--n-initial "$N_INITIAL"); fi
 
 config_name() {  # family target -> file name, as anb.model_config.config_file_name
     if [[ $2 == accuracy ]]; then echo "$1_configspace.json"; else echo "$1_accel_${2%%:*}_${2##*:}_configspace.json"; fi
@@ -53,7 +57,7 @@ for family in $FAMILIES; do
         fi
         start=$SECONDS
         echo "== $model $target (walltime ${walltime}s, ${N_WORKERS} worker(s))"
-        "$PYTHON" "$ROOT/do_hpo.py" --model "$model" "${target_args[@]}" "${split_args[@]}" \
+        "$PYTHON" "$ROOT/do_hpo.py" --model "$model" "${target_args[@]}" "${extra_args[@]}" \
             --model_config_path "$SPACES/$name" --log_dir "$LOG_DIR" --seed "$SEED" \
             --n-trials "$N_TRIALS" --walltime "$walltime" --n-workers "$N_WORKERS" --quiet
         echo "   $(( SECONDS - start )) s, $(( $(wc -l < "$run_dir/runhistory.csv") - 1 )) trials"

@@ -1,4 +1,4 @@
-"""Shared test set-up: the real dataset from ../shared, and a private surrogate cache.
+"""Shared test set-up: the real dataset from ../shared, and a throw-away surrogate cache.
 
 Tests read the Accel-NASBench data through the same loader a user gets, pointed at the copy
 beside the checkout with ``ANB_DATA_DIR``. Surrogates the tests build go to a temporary
@@ -21,11 +21,16 @@ PUBLISHED_CONFIGS = SHARED_ANB / "published_model_configs"
 
 @pytest.fixture(scope="session", autouse=True)
 def anb_environment(tmp_path_factory):
-    """``ANB_DATA_DIR`` -> the shared dataset (unless the caller set it), ``ANB_HOME`` -> a temp dir."""
+    """``ANB_DATA_DIR`` -> the shared dataset, ``ANB_HOME`` -> a temp dir, unless the caller set them.
+
+    CI sets ``ANB_HOME`` to a throw-away folder in which ``example.py`` has just built the
+    default accuracy ensemble; reusing it saves building the same ensemble twice.
+    """
     saved = {k: os.environ.get(k) for k in ("ANB_DATA_DIR", "ANB_HOME")}
     if not os.environ.get("ANB_DATA_DIR") and SHARED_ANB.is_dir():
         os.environ["ANB_DATA_DIR"] = str(SHARED_ANB)
-    os.environ["ANB_HOME"] = str(tmp_path_factory.mktemp("anb_home"))
+    if not os.environ.get("ANB_HOME"):
+        os.environ["ANB_HOME"] = str(tmp_path_factory.mktemp("anb_home"))
     yield
     for key, value in saved.items():
         if value is None:

@@ -9,7 +9,7 @@ from anb import store
 from anb.targets import resolve_target
 from configurationspaces.searchspaces import EfficientNetSS
 
-MEMBERS = 3
+MEMBERS = store.DEFAULT_MEMBERS  # the ensemble example.py builds, so CI builds it once
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +60,9 @@ def test_std_tracks_the_error_on_held_out_architectures(accuracy, real_data):
     mean, std = accuracy.query(test.reset_index())
     error = np.abs(mean - test["val_top1"].to_numpy())
     assert stats.kendalltau(test["val_top1"], mean).statistic > 0.88
-    assert stats.spearmanr(error, std).statistic > 0.1
+    # members disagree more where they are wrong more: a positive, significant rank correlation
+    agreement = stats.spearmanr(error, std)
+    assert agreement.statistic > 0 and agreement.pvalue < 0.05
 
 
 def test_query_noise_is_reproducible_and_spread_like_std(accuracy, ss):
