@@ -587,28 +587,27 @@ def build_parser():
     parser = argparse.ArgumentParser(
         "do_hpo.py",
         description="Tune a surrogate's hyperparameters with SMAC (validation RMSE; the test side is never used).",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     add = parser.add_argument
     add("--dataset_root", default=None, help="directory or .tar.gz of result JSONs (default: the cached dataset)")
-    add("--model", default="xgb", help="xgb, lgb, sklearn_forest, svr, svr_nu, or their _accel forms")
+    add("--model", default="xgb", help="xgb, lgb, sklearn_forest, svr, svr_nu, or their _accel forms (default: xgb)")
     add("--data_config_path", default=None,
         help="data config with train_val_test_split ratios: a random split drawn with --seed "
              f"(default: the published split in $ANB_DATA_DIR/{DEFAULT_SPLIT_DIR_NAME} if present, else 0.8/0.1/0.1)")
-    add("--data_splits_root", default=None, help="directory with train/val/test_paths.json to use instead of a data config")
+    add("--data_splits_root", default=None, help="directory with train/val/test_paths.json, used as it is (no k-fold)")
     add("--model_config_path", default=None,
         help="config space to search; its defaults are evaluated first (default: the project's config for the model and target)")
     add("--device", default=None, help="device of a performance surrogate (default: none, i.e. accuracy)")
     add("--metric", default=None, help="throughput or latency (default: the device's only metric)")
-    add("--log_dir", default=DEFAULT_LOG_DIR, help="the run goes to <log_dir>/<model>[/<device>/<metric>]/seed-<seed>")
-    add("--seed", type=int, default=6, help="seed of SMAC, of the models and of a random split")
-    add("--n-trials", dest="n_trials", type=int, default=100, help="maximum number of trials")
-    add("--walltime", type=float, default=3600.0, help="wall-time budget of the whole run in seconds (resumes count the time already used)")
-    add("--n-workers", dest="n_workers", type=int, default=1, help="parallel trials; above 1 SMAC starts a local Dask cluster")
+    add("--log_dir", default=DEFAULT_LOG_DIR, help=f"the run goes to <log_dir>/<model>[/<device>/<metric>]/seed-<seed> (default: {DEFAULT_LOG_DIR})")
+    add("--seed", type=int, default=6, help="seed of SMAC, of the models and of a random split (default: 6)")
+    add("--n-trials", dest="n_trials", type=int, default=100, help="maximum number of trials (default: 100)")
+    add("--walltime", type=float, default=3600.0, help="wall-time budget of the run in seconds; a resumed run counts the time already used (default: 3600)")
+    add("--n-workers", dest="n_workers", type=int, default=1, help="parallel trials; above 1 SMAC starts a local Dask cluster (default: 1)")
     add("--scheduler-address", dest="scheduler_address", default=None,
         help="address of an existing Dask scheduler (e.g. tcp://host:8786); its workers run the trials")
     add("--n-initial", dest="n_initial", type=int, default=None, help="Sobol initial design size (default: n_trials/4, at most 10)")
-    add("--n-threads", dest="n_threads", type=int, default=1, help="threads per trial for xgb/lgb")
+    add("--n-threads", dest="n_threads", type=int, default=1, help="threads per trial for xgb/lgb (default: 1)")
     add("--quiet", action="store_true", help="do not report every trial")
     return parser
 

@@ -5,7 +5,8 @@
 # Budget per run: WALLTIME_XGB=120 s for xgb and WALLTIME_LGB=75 s for lgb (or WALLTIME for both),
 # on SMAC's own local Dask cluster of N_WORKERS=2 workers with one thread per trial. A run also
 # spends ~10 s starting and finishes the trials still running when its budget ends, so the 18
-# runs take about 9 x 150 + 9 x 100 s, i.e. ~40 minutes on a 2-core machine.
+# runs take about 9 x 150 + 9 x 100 s, i.e. ~40 minutes on a 2-core machine (the committed sweep
+# took 47 minutes on a busy shared one; see docs/hpo.md).
 #
 #   shell/hpo_all.sh                                  # everything, defaults below
 #   WALLTIME=300 FAMILIES=xgb shell/hpo_all.sh        # 300 s per run, xgb only
