@@ -94,6 +94,15 @@ def grid(n: int, cols: int | None = None) -> tuple[int, int]:
     return int(np.ceil(n / cols)), cols
 
 
+def finish_grid(fig, axes, n_used: int, title: str, out_dir: str | Path, stem: str, formats) -> list[Path]:
+    """Blank the unused panels of a grid, title it and write it."""
+    for ax in list(axes.flat)[n_used:]:
+        ax.axis("off")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return finish(fig, out_dir, stem, formats)
+
+
 def finish(fig, out_dir: str | Path, stem: str, formats) -> list[Path]:
     written = save_figure(fig, Path(out_dir) / stem, formats=tuple(formats))
     for path in written:

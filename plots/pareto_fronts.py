@@ -23,7 +23,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from _common import all_targets, ensemble, finish, grid, parse_target, parser, write_csv, write_json  # noqa: E402
+from _common import all_targets, ensemble, finish_grid, grid, parse_target, parser, write_csv, write_json  # noqa: E402
 from anb.search import MO_ALGORITHMS, Objective, default_reference  # noqa: E402
 from anb.targets import resolve_target  # noqa: E402
 
@@ -92,12 +92,9 @@ def main(argv=None) -> dict:
         ax.set_title(target.label)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, loc="lower left" if device.maximize else "lower right")
-    for ax in list(axes.flat)[len(targets):]:
-        ax.axis("off")
-    fig.suptitle(f"accuracy vs device: non-dominated sets after {args.budget} queries (seed {args.seed})")
-    fig.tight_layout()
     out = Path(args.out_dir)
-    finish(fig, out, STEM, args.formats)
+    title = f"accuracy vs device: non-dominated sets after {args.budget} queries (seed {args.seed})"
+    finish_grid(fig, axes, len(targets), title, out, STEM, args.formats)
     write_csv(out / f"{STEM}.csv", pd.concat(fronts, ignore_index=True))
     write_json(out / f"{STEM}.json", numbers)
     return numbers

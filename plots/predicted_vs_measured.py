@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from _common import all_targets, finish, grid, parse_target, parser, test_metrics, test_predictions, write_csv, write_json  # noqa: E402
+from _common import all_targets, finish_grid, grid, parse_target, parser, test_metrics, test_predictions, write_csv, write_json  # noqa: E402
 from anb.plotting import scatter_predicted_vs_measured  # noqa: E402
 
 STEM = "predicted_vs_measured"
@@ -41,12 +41,9 @@ def main(argv=None) -> dict:
         scatter_predicted_vs_measured(ax, frame["measured"], frame["predicted"], frame["std"], metrics[target.label],
                                       title=target.label, unit=target.unit)
         tables.append(frame.assign(target=target.label))
-    for ax in list(axes.flat)[len(targets):]:
-        ax.axis("off")
-    fig.suptitle(f"{args.model} ensembles on the test split: predicted vs measured")
-    fig.tight_layout()
     out = Path(args.out_dir)
-    finish(fig, out, STEM, args.formats)
+    title = f"{args.model} ensembles on the test split: predicted vs measured"
+    finish_grid(fig, axes, len(targets), title, out, STEM, args.formats)
     write_json(out / f"{STEM}.json", metrics)
     write_csv(out / f"{STEM}.csv", pd.concat(tables, ignore_index=True))
     return metrics

@@ -21,7 +21,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from scipy import stats  # noqa: E402
 
-from _common import all_targets, finish, grid, parse_target, parser, test_predictions, write_json  # noqa: E402
+from _common import all_targets, finish_grid, grid, parse_target, parser, test_predictions, write_json  # noqa: E402
 
 STEM = "uncertainty"
 N_BINS = 5
@@ -65,12 +65,9 @@ def main(argv=None) -> dict:
         ax.text(0.03, 0.97, text, transform=ax.transAxes, va="top", fontsize=8,
                 bbox={"boxstyle": "round", "facecolor": "white", "alpha": 0.85})
         ax.legend(loc="lower right", fontsize=7)
-    for ax in list(axes.flat)[len(targets):]:
-        ax.axis("off")
-    fig.suptitle(f"{args.model} ensembles: std against absolute error on the test split")
-    fig.tight_layout()
     out = Path(args.out_dir)
-    finish(fig, out, STEM, args.formats)
+    title = f"{args.model} ensembles: std against absolute error on the test split"
+    finish_grid(fig, axes, len(targets), title, out, STEM, args.formats)
     write_json(out / f"{STEM}.json", numbers)
     return numbers
 
