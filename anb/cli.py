@@ -16,19 +16,14 @@ from anb.download import DownloadError
 from anb.ensemble import ANBEnsemble
 from anb.legacy import import_legacy
 from anb.models import FAMILIES
-from anb.targets import resolve_target
+from anb.targets import Target, all_targets, resolve_target
 from configurationspaces.efficientnet_encoding import decode_values, encode
 from configurationspaces.searchspaces import EfficientNetSS
 
 
-def _targets(device: str | None, metric: str | None, all_targets: bool):
-    """(device, metric) pairs: one, or accuracy plus every metric of every device."""
-    if not all_targets:
-        return [(device, metric)]
-    pairs = [(None, None)]
-    for name, plugin in discover_devices().items():
-        pairs += [(name, m) for m in plugin.metrics]
-    return pairs
+def _targets(device: str | None, metric: str | None, every: bool) -> list[Target]:
+    """The target asked for, or accuracy plus every metric of every device."""
+    return all_targets() if every else [resolve_target(device, metric)]
 
 
 def cmd_devices(args) -> int:
@@ -70,8 +65,7 @@ def cmd_query(args) -> int:
 
 
 def cmd_build(args) -> int:
-    for device, metric in _targets(args.device, args.metric, args.all):
-        target = resolve_target(device, metric)
+    for target in _targets(args.device, args.metric, args.all):
         for family in args.model:
             entry = store.entry_dir(family, target)
             if args.force and entry.exists():
@@ -86,8 +80,7 @@ def cmd_build(args) -> int:
 
 
 def cmd_download(args) -> int:
-    for device, metric in _targets(args.device, args.metric, args.all):
-        target = resolve_target(device, metric)
+    for target in _targets(args.device, args.metric, args.all):
         plugin_archive = None
         if target.device:
             plugin_archive = discover_devices()[target.device].archive(args.model, target.metric)

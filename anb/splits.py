@@ -135,10 +135,13 @@ def kfold_split(split: Split, data: pd.DataFrame, seed: int, n_splits: int = 9) 
     arch_ids = list(groups)
     folds = list(KFold(n_splits=n_splits, shuffle=True, random_state=seed).split(arch_ids))
     train_idx, val_idx = folds[seed % n_splits]
-    take = lambda idx: [n for i in idx for n in groups[arch_ids[i]]]  # noqa: E731
+
+    def names_of(indices):
+        return [name for i in indices for name in groups[arch_ids[i]]]
+
     return Split(
-        train=take(train_idx),
-        val=take(val_idx),
+        train=names_of(train_idx),
+        val=names_of(val_idx),
         test=list(split.test),
         source=f"{split.source}, fold {seed % n_splits} of {n_splits} over train+val",
         dropped=list(split.dropped),

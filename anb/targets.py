@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from anb.devices import get_device, resolve_metric
+from anb.devices import discover_devices, get_device, resolve_metric
 
 ACCURACY_COLUMN = "val_top1"
 
@@ -30,3 +30,11 @@ def resolve_target(device: str | None = None, metric: str | None = None) -> Targ
     plugin = get_device(device)
     metric = resolve_metric(plugin, metric)
     return Target(plugin.name, metric, plugin.target_column(metric), plugin.metrics[metric])
+
+
+def all_targets() -> list[Target]:
+    """Accuracy, then every metric of every installed device."""
+    targets = [resolve_target()]
+    for name, plugin in discover_devices().items():
+        targets += [resolve_target(name, metric) for metric in plugin.metrics]
+    return targets

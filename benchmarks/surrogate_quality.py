@@ -16,20 +16,12 @@ from pathlib import Path
 import pandas as pd
 
 from anb.dataset import load_dataset
-from anb.devices import discover_devices
 from anb.model_config import default_config_path, read_model_params
 from anb.splits import load_split_dir
-from anb.targets import resolve_target
+from anb.targets import all_targets
 from anb.training import evaluate_sides, fit_members, split_data
 
 DEFAULT_SPLIT = Path(__file__).resolve().parents[2] / "shared" / "data" / "anb" / "default_split"
-
-
-def all_targets():
-    yield resolve_target()
-    for name, plugin in discover_devices().items():
-        for metric in plugin.metrics:
-            yield resolve_target(name, metric)
 
 
 def main() -> None:

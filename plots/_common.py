@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 import anb
-from anb.devices import discover_devices, get_device
+from anb.devices import get_device
 from anb.metrics import evaluate_metrics
 from anb.plotting import save_figure
 from anb.store import DEFAULT_MEMBERS
@@ -33,20 +33,22 @@ def parser(description: str, ensembles: bool = True) -> argparse.ArgumentParser:
     return p
 
 
-def all_targets() -> list[Target]:
-    """Accuracy, then every metric of every installed device."""
-    targets = [resolve_target()]
-    for name, plugin in discover_devices().items():
-        targets += [resolve_target(name, metric) for metric in plugin.metrics]
-    return targets
-
-
 def parse_target(text: str) -> Target:
     """``accuracy``, ``a100`` or ``zcu102/latency``."""
     if text in ("accuracy", "val_top1"):
         return resolve_target()
     device, _, metric = text.partition("/")
     return resolve_target(device, metric or None)
+
+
+def add_targets_option(p: argparse.ArgumentParser, default_help: str = "accuracy and every device metric") -> None:
+    p.add_argument("--targets", nargs="+", default=None,
+                   help=f"targets as accuracy, <device> or <device>/<metric> (default: {default_help})")
+
+
+def chosen_targets(args, default: list[Target]) -> list[Target]:
+    """The ``--targets`` a user gave, else ``default``."""
+    return [parse_target(t) for t in args.targets] if args.targets else default
 
 
 _ENSEMBLES: dict = {}

@@ -23,9 +23,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from _common import all_targets, ensemble, finish_grid, grid, parse_target, parser, write_csv, write_json  # noqa: E402
+from _common import (  # noqa: E402
+    add_targets_option, chosen_targets, ensemble, finish_grid, grid, parser, write_csv, write_json,
+)
 from anb.search import MO_ALGORITHMS, Objective, default_reference  # noqa: E402
-from anb.targets import resolve_target  # noqa: E402
+from anb.targets import all_targets, resolve_target  # noqa: E402
 
 STEM = "pareto_fronts"
 LABELS = {"nsga2": "NSGA-II", "random_search": "random search"}
@@ -46,14 +48,13 @@ def staircase(x: np.ndarray, y: np.ndarray, x_maximised: bool) -> tuple[np.ndarr
 
 def main(argv=None) -> dict:
     p = parser(__doc__)
-    p.add_argument("--targets", nargs="+", default=None,
-                   help="device metrics as <device> or <device>/<metric> (default: every device metric)")
+    add_targets_option(p, default_help="every device metric")
     p.add_argument("--budget", type=int, default=1000, help="queries per search (default: 1000)")
     p.add_argument("--seed", type=int, default=0, help="seed of every search (default: 0)")
     p.add_argument("--algorithms", nargs="+", default=list(MO_ALGORITHMS), choices=list(MO_ALGORITHMS),
                    help="which multi-objective searches (default: nsga2 random_search)")
     args = p.parse_args(argv)
-    targets = [parse_target(t) for t in args.targets] if args.targets else all_targets()[1:]
+    targets = chosen_targets(args, all_targets()[1:])
     if any(t.device is None for t in targets):
         p.error("--targets takes device metrics; accuracy is always the other objective")
     if args.budget < 1:

@@ -20,18 +20,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from _common import all_targets, finish_grid, grid, parse_target, parser, test_metrics, test_predictions, write_csv, write_json  # noqa: E402
+from _common import (  # noqa: E402
+    add_targets_option, chosen_targets, finish_grid, grid, parser, test_metrics, test_predictions, write_csv, write_json,
+)
 from anb.plotting import scatter_predicted_vs_measured  # noqa: E402
+from anb.targets import all_targets  # noqa: E402
 
 STEM = "predicted_vs_measured"
 
 
 def main(argv=None) -> dict:
     p = parser(__doc__)
-    p.add_argument("--targets", nargs="+", default=None,
-                   help="targets as accuracy, <device> or <device>/<metric> (default: accuracy and every device metric)")
+    add_targets_option(p)
     args = p.parse_args(argv)
-    targets = [parse_target(t) for t in args.targets] if args.targets else all_targets()
+    targets = chosen_targets(args, all_targets())
 
     rows, tables, metrics = grid(len(targets)), [], {}
     fig, axes = plt.subplots(*rows, figsize=(4.6 * rows[1], 3.9 * rows[0]), squeeze=False)

@@ -21,7 +21,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from scipy import stats  # noqa: E402
 
-from _common import all_targets, finish_grid, grid, parse_target, parser, test_predictions, write_json  # noqa: E402
+from _common import (  # noqa: E402
+    add_targets_option, chosen_targets, finish_grid, grid, parser, test_predictions, write_json,
+)
+from anb.targets import all_targets  # noqa: E402
 
 STEM = "uncertainty"
 N_BINS = 5
@@ -42,10 +45,9 @@ def calibration(std: np.ndarray, error: np.ndarray, n_bins: int = N_BINS) -> dic
 
 def main(argv=None) -> dict:
     p = parser(__doc__)
-    p.add_argument("--targets", nargs="+", default=None,
-                   help="targets as accuracy, <device> or <device>/<metric> (default: accuracy and every device metric)")
+    add_targets_option(p)
     args = p.parse_args(argv)
-    targets = [parse_target(t) for t in args.targets] if args.targets else all_targets()
+    targets = chosen_targets(args, all_targets())
 
     shape, numbers = grid(len(targets)), {}
     fig, axes = plt.subplots(*shape, figsize=(4.4 * shape[1], 3.7 * shape[0]), squeeze=False)
