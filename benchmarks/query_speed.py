@@ -6,9 +6,12 @@ Measured in one run, so the comparisons hold on a shared, noisy machine:
    the encoded matrix, and (c) raw ``xgboost`` ``inplace_predict`` of the same boosters on the
    same architectures' feature matrix, precomputed: the floor. (a) is split into encoding and
    predicting time.
-2. Start-up: a fresh ``python`` process to its first answer with a warm cache, next to
+2. A search loop: one architecture per ``query`` call, through xgboost (each call pays its setup
+   walk over every tree) for the first ``SMALL_QUERIES_BEFORE_TABLE - 1`` calls, then the call
+   that builds the ensemble's TreeTable, then the calls that go through the table.
+3. Start-up: a fresh ``python`` process to its first answer with a warm cache, next to
    ``python -c "import xgboost, ConfigSpace"`` (the floor of any such process).
-3. Peak memory (max RSS) of a process that queries 1,000,000 architectures, next to the same
+4. Peak memory (max RSS) of a process that queries 1,000,000 architectures, next to the same
    process stopping just before the query.
 
     ANB_DATA_DIR=../shared/data/anb python benchmarks/query_speed.py
@@ -23,13 +26,15 @@ import time
 from _timing import best_and_median
 
 import anb
+from anb.ensemble import SMALL_QUERIES_BEFORE_TABLE
 from anb.features import features_from_encoded
 from configurationspaces.searchspaces import EfficientNetSS
 
 N_QUERY = 100_000
 N_MEMORY = 1_000_000
 MEMBERS = 10
-REPEATS = 3
+REPEATS = 2
+N_LOOP = 200
 
 STARTUP = """
 import anb
@@ -40,7 +45,7 @@ MEMORY = """
 import resource, sys
 import anb
 from configurationspaces.searchspaces import EfficientNetSS
-ensemble = anb.ANBEnsemble("xgb").load_ensemble()
+ensemble = anb.ANBEnsemble("xgb", n_members={members}).load_ensemble()
 encoded = EfficientNetSS(seed=0).random_encoded({n})
 if {query}:
     mean, std = ensemble.query(encoded)
@@ -77,12 +82,28 @@ def main() -> None:
           f"({encode_configs / (from_configs - encode_configs):.2f}x the rest)")
     print(f"      per architecture: {from_matrix / N_QUERY * 1e6:.2f} us from the matrix")
 
+    singles = encoded[:N_LOOP]
+    loop = anb.ANBEnsemble("xgb", n_members=MEMBERS, progress=False).load_ensemble()
+    start = time.perf_counter()
+    for row in singles[:SMALL_QUERIES_BEFORE_TABLE - 1]:
+        loop.query(row[None])
+    through_xgboost = (time.perf_counter() - start) / (SMALL_QUERIES_BEFORE_TABLE - 1)
+    start = time.perf_counter()
+    loop.query(singles[SMALL_QUERIES_BEFORE_TABLE - 1][None])
+    build = time.perf_counter() - start
+    through_table = best(lambda: [loop.query(row[None]) for row in singles]) / N_LOOP
+    print("search loop, one architecture per query() call")
+    print(f"  first {SMALL_QUERIES_BEFORE_TABLE - 1} calls, through xgboost            {through_xgboost * 1e3:7.2f} ms per query")
+    print(f"  call {SMALL_QUERIES_BEFORE_TABLE}, which builds the TreeTable          {build:7.2f} s")
+    print(f"  next {N_LOOP} calls, through the table          {through_table * 1e3:7.2f} ms per query   "
+          f"{through_xgboost / through_table:4.1f}x faster")
+
     floor_start, _ = run_python("import xgboost, ConfigSpace")
     first_answer, _ = run_python(STARTUP)
     print(f"start-up to first answer (warm cache)      {first_answer:7.3f} s   floor `import xgboost, ConfigSpace` {floor_start:.3f} s")
 
-    _, before = run_python(MEMORY.format(n=N_MEMORY, query=False))
-    _, after = run_python(MEMORY.format(n=N_MEMORY, query=True))
+    _, before = run_python(MEMORY.format(n=N_MEMORY, members=MEMBERS, query=False))
+    _, after = run_python(MEMORY.format(n=N_MEMORY, members=MEMBERS, query=True))
     print(f"peak RSS, {N_MEMORY:,}-architecture query      {float(after):7.0f} MB   "
           f"(same process without the query: {float(before):.0f} MB)")
 

@@ -111,3 +111,13 @@ def test_out_of_space_samples_are_rejected_before_anything_is_built(tmp_path):
     with pytest.raises(ValueError, match=r"block 4, field 'k' \(kernel size\): invalid value 7; allowed values: 3, 5"):
         ensemble.query([[[1] * 7, [3, 3, 3, 3, 7, 3, 3], [1] * 7, [True] * 7]])
     assert not (store.entry_dir("lgb", resolve_target("vck190", "latency"), tmp_path)).exists()
+
+
+def test_a_loop_of_single_queries_switches_to_a_tree_table_with_identical_answers(accuracy, ss):
+    loop = anb.ANBEnsemble("xgb", n_members=MEMBERS, seed=0, progress=False).load_ensemble()
+    encoded = ss.random_encoded(ensemble_module.SMALL_QUERIES_BEFORE_TABLE + 8, seed=3)
+    batched = loop.query_members(encoded)
+    assert loop._table is None
+    one_by_one = np.column_stack([loop.query_members(row[None]) for row in encoded])
+    assert loop._table is not None and loop._table.n_boosters == MEMBERS
+    assert np.array_equal(one_by_one, batched)
