@@ -117,8 +117,8 @@ def markdown(tables: dict, seeds) -> str:
     for family, rows in tables.items():
         wins = sum(r["as_good"] for r in rows)
         lines += [
-            f"**{family}**: the project's config is at least as good (test tau and R² both not lower) "
-            f"on {wins} of {len(rows)} targets. Mean of seeds {', '.join(map(str, seeds))}.",
+            (f"**{family}**: the project's config is at least as good (test tau and R² both not lower) "
+            f"on {wins} of {len(rows)} targets. Mean of seeds {', '.join(map(str, seeds))}."),
             "",
             "| target | tau tuned | tau published | R² tuned | R² published | at least as good | fit s tuned / published |",
             "|---|---|---|---|---|---|---|",
@@ -135,7 +135,7 @@ def markdown(tables: dict, seeds) -> str:
 
 def update_doc(path: Path, table: str) -> None:
     text = path.read_text()
-    pattern = re.compile(re.escape(DOC_START) + r".*?" + re.escape(DOC_END), re.S)
+    pattern = re.compile(re.escape(DOC_START) + r".*?" + re.escape(DOC_END), re.DOTALL)
     if not pattern.search(text):
         raise ValueError(f"{path} has no {DOC_START} ... {DOC_END} markers to put the table between")
     path.write_text(pattern.sub(lambda _: f"{DOC_START}\n{table}\n{DOC_END}", text))
