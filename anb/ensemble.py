@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -34,22 +35,27 @@ class ANBEnsemble:
     ``metric``, which defaults to the device's only one) it predicts that device's throughput
     (images/s) or latency (ms). The ensemble is loaded from the cache on first use, downloaded
     or built locally if the cache lacks it.
+
+    ``n_members``: how many members to use. ``None`` (the default) uses every member of the
+    cached or downloaded ensemble, and builds ``store.DEFAULT_MEMBERS`` when there is none. A
+    number uses the first that many of a larger ensemble, builds that many when there is none,
+    and warns (using what there is) when the ensemble has fewer.
     """
 
     def __init__(self, model: str = "xgb", device: str | None = None, metric: str | None = None,
-                 seed: int | None = None, n_members: int = store.DEFAULT_MEMBERS,
+                 seed: int | None = None, n_members: int | None = None,
                  cache_dir: str | Path | None = None, progress: bool = True):
         family, is_accel = split_model_name(model)
         if is_accel and device is None:
             raise ValueError(f"model {model!r} is a device surrogate; give a device")
-        if not isinstance(n_members, (int, np.integer)) or n_members < 1:
+        if n_members is not None and (not isinstance(n_members, (int, np.integer)) or n_members < 1):
             raise ValueError(f"n_members must be a positive integer; got {n_members!r}")
         self.family = family
         self.target = resolve_target(device, metric)
         # The original names device surrogates "<model>_accel"; keep that name for display.
         self.model = f"{family}_accel" if device is not None else family
         self.seed = seed
-        self.n_members = int(n_members)
+        self.n_members = None if n_members is None else int(n_members)
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
         self.progress = progress
         self._rng = np.random.default_rng(seed)
@@ -65,8 +71,18 @@ class ANBEnsemble:
     def load_ensemble(self) -> ANBEnsemble:
         """Load the members (cache, download or build); returns ``self``, as the original did."""
         if self.members is None:
-            self.members, self.manifest = store.obtain(self.family, self.target, self.n_members, self.cache_dir, self.progress)
+            members, self.manifest = store.obtain(self.family, self.target, self.n_members or store.DEFAULT_MEMBERS,
+                                                  self.cache_dir, self.progress)
+            if self.n_members is not None and len(members) < self.n_members:
+                warnings.warn(f"the {self.model} {self.target.label} ensemble in the cache has {len(members)} members, "
+                              f"fewer than n_members={self.n_members}; using all {len(members)}. To rebuild it: "
+                              f"{self._build_command()}", stacklevel=2)
+            self.members = members[:self.n_members]
         return self
+
+    def _build_command(self) -> str:
+        where = "" if self.target.device is None else f" --device {self.target.device} --metric {self.target.metric}"
+        return f"anb build --model {self.family}{where} --members {self.n_members} --force"
 
     def _encoded(self, samples) -> np.ndarray:
         if isinstance(samples, np.ndarray) and samples.ndim == 2 and samples.shape[0] == 0:

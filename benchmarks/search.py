@@ -56,7 +56,9 @@ def main() -> None:
     parser.add_argument("--budget", type=int, default=1000)
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--model", default="xgb")
-    parser.add_argument("--n-members", type=int, default=DEFAULT_MEMBERS, help="members if a surrogate has to be built")
+    parser.add_argument("--n-members", type=int, default=None,
+                        help=f"members to use: the first N of a cached ensemble, or N built when the cache lacks it "
+                             f"(default: all cached ones, or {DEFAULT_MEMBERS} built)")
     parser.add_argument("--device", default="zcu102")
     parser.add_argument("--metric", default="latency")
     parser.add_argument("--mo-seeds", type=int, default=3, help="seeds of the multi-objective comparison (default: 3)")

@@ -27,8 +27,9 @@ def parser(description: str, ensembles: bool = True) -> argparse.ArgumentParser:
     p.add_argument("--out-dir", default=str(DEFAULT_OUT), help=f"where the PNG/PDF (and the numbers behind them, CSV/JSON) go (default: {DEFAULT_OUT})")
     p.add_argument("--model", default="xgb", help="surrogate family (default: xgb)")
     if ensembles:
-        p.add_argument("--n-members", type=int, default=DEFAULT_MEMBERS,
-                       help=f"ensemble members when a surrogate must be built because the cache lacks it (default: {DEFAULT_MEMBERS})")
+        p.add_argument("--n-members", type=int, default=None,
+                       help=f"ensemble members to use: the first N of a cached ensemble, or N built when the cache "
+                            f"lacks it (default: all cached ones, or {DEFAULT_MEMBERS} built)")
     p.add_argument("--formats", nargs="+", default=list(FORMATS), help="figure formats (default: png pdf)")
     return p
 
@@ -54,7 +55,7 @@ def chosen_targets(args, default: list[Target]) -> list[Target]:
 _ENSEMBLES: dict = {}
 
 
-def ensemble(target: Target, model: str = "xgb", n_members: int = DEFAULT_MEMBERS) -> anb.ANBEnsemble:
+def ensemble(target: Target, model: str = "xgb", n_members: int | None = None) -> anb.ANBEnsemble:
     """The cached surrogate of a target (built on first use), loaded once per process."""
     key = (model, target.device, target.metric, n_members)
     if key not in _ENSEMBLES:
@@ -69,7 +70,7 @@ def measurements(device: str | None) -> pd.DataFrame:
     return get_device(device).load_measurements() if device else anb.load_dataset()
 
 
-def test_predictions(target: Target, model: str = "xgb", n_members: int = DEFAULT_MEMBERS) -> pd.DataFrame:
+def test_predictions(target: Target, model: str = "xgb", n_members: int | None = None) -> pd.DataFrame:
     """The ensemble's mean and std on the held-out test files of the split it was built on.
 
     Columns: ``name``, ``measured``, ``predicted``, ``std``, ``abs_error``.

@@ -121,3 +121,19 @@ def test_a_loop_of_single_queries_switches_to_a_tree_table_with_identical_answer
     one_by_one = np.column_stack([loop.query_members(row[None]) for row in encoded])
     assert loop._table is not None and loop._table.n_boosters == MEMBERS
     assert np.array_equal(one_by_one, batched)
+
+
+def test_n_members_takes_the_first_members_of_a_larger_cached_ensemble(accuracy, ss):
+    encoded = ss.random_encoded(20, seed=5)
+    everything = anb.ANBEnsemble("xgb", progress=False)
+    two = anb.ANBEnsemble("xgb", n_members=2, progress=False)
+    assert np.array_equal(two.query_members(encoded), everything.query_members(encoded)[:2])
+    assert len(everything.members) == MEMBERS
+
+
+def test_n_members_beyond_the_cached_ensemble_warns_with_the_rebuild_command(accuracy, ss):
+    many = anb.ANBEnsemble("xgb", n_members=MEMBERS + 3, progress=False)
+    with pytest.warns(UserWarning, match=rf"has {MEMBERS} members, fewer than n_members={MEMBERS + 3}.*"
+                                         rf"anb build --model xgb --members {MEMBERS + 3} --force"):
+        many.load_ensemble()
+    assert len(many.members) == MEMBERS
