@@ -93,17 +93,21 @@ class ANBEnsemble:
         """Every member's prediction: an ``(n_members, n)`` array, in the order of the input."""
         encoded = self._encoded(samples)  # validate before anything is loaded or built
         self.load_ensemble()
-        legacy = self.manifest["feature_version"] == LEGACY_FEATURE_VERSION
         table = self._small_query_table(len(encoded))
         if table is not None:
-            return table.predict(encoded if legacy else features_from_encoded(encoded)).T
+            return table.predict(self._features(encoded)).T
         out = np.empty((len(self.members), len(encoded)))
         for start in range(0, len(encoded), CHUNK_ROWS):
-            rows = encoded[start:start + CHUNK_ROWS]
-            chunk = rows if legacy else features_from_encoded(rows)
+            chunk = self._features(encoded[start:start + CHUNK_ROWS])
             for i, member in enumerate(self.members):
                 out[i, start:start + len(chunk)] = member.predict(chunk)
         return out
+
+    def _features(self, encoded: np.ndarray) -> np.ndarray:
+        """What the members were fitted on: the encoding alone for legacy imports, else the features."""
+        if self.manifest["feature_version"] == LEGACY_FEATURE_VERSION:
+            return encoded
+        return features_from_encoded(encoded)
 
     def _small_query_table(self, n_rows: int) -> TreeTable | None:
         """The members as one TreeTable for a query of ``n_rows``, when that is the faster way."""

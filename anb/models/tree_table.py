@@ -74,16 +74,17 @@ class TreeTable:
     def __init__(self, boosters: list[xgb.Booster]):
         if not boosters:
             raise ValueError("a tree table needs at least one booster")
-        bases, columns, owner = [], {key: [] for key in _NODE_ARRAYS}, []
-        for index, booster in enumerate(boosters):
+        bases, columns, tree_counts = [], {key: [] for key in _NODE_ARRAYS}, []
+        for booster in boosters:
             base, booster_columns = booster_trees(booster)
             bases.append(base)
+            tree_counts.append(len(booster_columns["left_children"]))
             for key, arrays in booster_columns.items():
                 columns[key].extend(arrays)
-            owner.extend([index] * booster.num_boosted_rounds())
         nodes = _NodeArrays(columns)
-        n_trees = len(owner)
-        self.depth = max(level for level, _, _ in nodes.levels())
+        levels = list(nodes.levels())
+        n_trees = sum(tree_counts)
+        self.depth = levels[-1][0]
         if self.depth > MAX_DEPTH:
             raise UnsupportedModel(f"trees of depth {self.depth}; the table stops at {MAX_DEPTH}")
         n_inner, n_leaves = 2**self.depth - 1, 2**self.depth
@@ -94,7 +95,7 @@ class TreeTable:
         # +inf sends every row left at padding nodes; the leaves below them all hold the value.
         self.threshold = np.full((n_trees, n_inner), np.inf, np.float32)
         self.leaf = np.zeros((n_trees, n_leaves), np.float32)
-        for level, node, slot in nodes.levels():
+        for level, node, slot in levels:
             tree = nodes.tree[node]
             inner = nodes.left[node] >= 0
             self.feature[tree[inner], slot[inner]] = nodes.split_feature[node[inner]]
@@ -106,7 +107,7 @@ class TreeTable:
             self.leaf[np.repeat(tree[~inner], span), columns] = np.repeat(nodes.condition[node[~inner]], span)
         self.base_score = np.asarray(bases, np.float32)
         # Trees are grouped by booster, in boosting order: booster b owns [starts[b], starts[b+1]).
-        self.starts = np.searchsorted(np.asarray(owner), np.arange(len(boosters) + 1))
+        self.starts = np.concatenate([[0], np.cumsum(tree_counts)])
         self._inner_offset = np.arange(n_trees, dtype=np.intp) * n_inner
         self._leaf_offset = np.arange(n_trees, dtype=np.intp) * n_leaves - n_inner
 
