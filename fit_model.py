@@ -20,13 +20,11 @@ import matplotlib.pyplot as plt
 from anb.dataset import load_dataset
 from anb.ensemble_io import save_ensemble
 from anb.model_config import default_config_path, read_model_params
-from anb.models import split_model_name
 from anb.plotting import save_figure, scatter_predicted_vs_measured
-from anb.splits import Split, kfold_split, load_split_dir, split_from_data_config
-from anb.targets import Target, resolve_target
+from anb.request import resolve_request
+from anb.splits import KFOLD_SPLITS, PROJECT_SPLIT, Split, resolve_split
+from anb.targets import Target
 from anb.training import evaluate_sides, fit_members, split_data
-
-DEFAULT_DATA_CONFIG = Path(__file__).resolve().parent / "configs" / "data_configs" / "random_split.json"
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -34,35 +32,28 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--dataset_root", default=None, help="directory or .tar.gz of result JSONs (default: the cached dataset, downloaded if needed)")
     parser.add_argument("--model", default="xgb", help="xgb, lgb, sklearn_forest, svr, svr_nu, or their _accel forms (default: xgb)")
     parser.add_argument("--model_config_path", default=None, help="ConfigSpace JSON whose defaults are the hyperparameters (default: the project's tuned config for the model and target)")
-    parser.add_argument("--data_config_path", default=str(DEFAULT_DATA_CONFIG), help="data config with train_val_test_split ratios (default: 0.8/0.1/0.1)")
+    parser.add_argument("--data_config_path", default=None,
+                        help="data config with train_val_test_split ratios: a random split drawn with --seed "
+                             f"(default: the project's split {PROJECT_SPLIT}, see anb.splits.default_split)")
     parser.add_argument("--device", default=None, help="device of a performance surrogate (default: none, i.e. accuracy)")
     parser.add_argument("--metric", default=None, help="throughput or latency (default: the device's only metric)")
     parser.add_argument("--log_dir", default="experiments/surrogate_models", help="where runs are written")
     parser.add_argument("--seed", type=int, default=6, help="seed of the split, the fold and the models (default: 6)")
-    parser.add_argument("--data_splits_root", default=None, help="directory with train/val/test_paths.json; train+val are then 9-fold cross-validated, fold seed %% 9")
+    parser.add_argument("--data_splits_root", default=None, help=f"directory with train/val/test_paths.json; train+val are then {KFOLD_SPLITS}-fold cross-validated, fold seed %% {KFOLD_SPLITS}")
     parser.add_argument("--ensemble", action="store_true", help="fit an ensemble instead of one model")
     parser.add_argument("--ensemble-size", type=int, default=5, help="members of the ensemble (default: 5)")
     return parser.parse_args(argv)
 
 
-def resolve_request(args) -> tuple[str, Target]:
-    """The model family and the target; ValueError with the valid choices when either is wrong."""
-    family, is_accel = split_model_name(args.model)
-    if is_accel and args.device is None:
-        raise ValueError(f"model {args.model!r} is a device surrogate: give --device (and --metric)")
-    if args.device is None and args.metric is not None:
-        raise ValueError("--metric needs --device")
-    if args.ensemble_size < 1:
-        raise ValueError(f"--ensemble-size must be at least 1; got {args.ensemble_size}")
-    return family, resolve_target(args.device, args.metric)
-
-
 def make_split(args, data) -> tuple[Split, dict]:
+    """The split (the original's k-fold over a split directory) and a record of how it was made."""
+    split = resolve_split(data, args.data_splits_root, args.data_config_path, args.seed, kfold=True)
     if args.data_splits_root:
-        split = kfold_split(load_split_dir(args.data_splits_root, data), data, args.seed)
-        return split, {"data_splits_root": str(args.data_splits_root), "kfold": {"n_splits": 9, "fold": args.seed % 9}}
-    config = json.loads(Path(args.data_config_path).read_text())
-    return split_from_data_config(config, data, args.seed), config
+        return split, {"data_splits_root": str(args.data_splits_root),
+                       "kfold": {"n_splits": KFOLD_SPLITS, "fold": args.seed % KFOLD_SPLITS}}
+    if args.data_config_path:
+        return split, json.loads(Path(args.data_config_path).read_text())
+    return split, {"default_split": split.source}
 
 
 def run_dir(args, target: Target) -> Path:
@@ -84,7 +75,10 @@ def plot_sides(table, metrics, target: Target, path: Path) -> None:
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
-        family, target = resolve_request(args)
+        if args.ensemble_size < 1:
+            raise ValueError(f"--ensemble-size must be at least 1; got {args.ensemble_size}")
+        request = resolve_request(args.model, args.device, args.metric)
+        family, target = request.family, request.target
         config_path = args.model_config_path or default_config_path(family, target.device, target.metric)
         params = read_model_params(config_path)
         data = load_dataset(args.dataset_root)

@@ -10,10 +10,10 @@ import numpy as np
 from anb import store
 from anb.ensemble_io import LEGACY_FEATURE_VERSION
 from anb.features import features_from_encoded
-from anb.models import FAMILIES, split_model_name
+from anb.models import FAMILIES
 from anb.models.boosters import XGBSurrogate
 from anb.models.tree_table import TreeTable, UnsupportedModel
-from anb.targets import resolve_target
+from anb.request import resolve_request
 from configurationspaces.efficientnet_encoding import encode
 
 # Rows per prediction chunk: bounds the memory of a query of millions of architectures (the
@@ -45,15 +45,13 @@ class ANBEnsemble:
     def __init__(self, model: str = "xgb", device: str | None = None, metric: str | None = None,
                  seed: int | None = None, n_members: int | None = None,
                  cache_dir: str | Path | None = None, progress: bool = True):
-        family, is_accel = split_model_name(model)
-        if is_accel and device is None:
-            raise ValueError(f"model {model!r} is a device surrogate; give a device")
+        request = resolve_request(model, device, metric)
         if n_members is not None and (not isinstance(n_members, (int, np.integer)) or n_members < 1):
             raise ValueError(f"n_members must be a positive integer; got {n_members!r}")
-        self.family = family
-        self.target = resolve_target(device, metric)
+        self.family = request.family
+        self.target = request.target
         # The original names device surrogates "<model>_accel"; keep that name for display.
-        self.model = f"{family}_accel" if device is not None else family
+        self.model = request.model
         self.seed = seed
         self.n_members = None if n_members is None else int(n_members)
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None

@@ -13,16 +13,11 @@ from pathlib import Path
 
 from ConfigSpace import ConfigurationSpace
 
+from anb.models import family_class
+
 PARAM_PREFIX = "param:"
 # The original's flag for an alternative (path) encoding; this package has one encoding only.
 IGNORED = {"bananas_enc"}
-FAMILY_FOLDERS = {
-    "xgb": "gradient_boosting",
-    "lgb": "gradient_boosting",
-    "sklearn_forest": "random_forest",
-    "svr": "svr",
-    "svr_nu": "svr_nu",
-}
 
 
 def read_configspace(path: str | Path) -> ConfigurationSpace:
@@ -68,7 +63,7 @@ def default_config_path(family: str, device: str | None = None, metric: str | No
     Falls back to the model's accuracy config when there is none for the device (e.g. a
     third-party device), since a config is a starting point, not a property of the data.
     """
-    folder = resources.files("anb.configs") / "model_configs" / FAMILY_FOLDERS[family]
+    folder = resources.files("anb.configs") / "model_configs" / family_class(family).config_folder
     for name in (config_file_name(family, device, metric), config_file_name(family)):
         candidate = folder / name
         if candidate.is_file():

@@ -10,6 +10,7 @@ import json
 import os
 import tempfile
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,17 @@ import pandas as pd
 from sklearn.model_selection import KFold
 
 SIDES = ("train", "val", "test")
+# The one default split of the package (fit_model.py, do_hpo.py and the cache's local build):
+# the project's split, shipped in configs/data_splits/<PROJECT_SPLIT> (made by
+# create_data_splits.py), when the data is the Accel-NASBench dataset; for any other data a
+# random split over architectures with these ratios and seed.
+PROJECT_SPLIT = "anb_v1"
+DEFAULT_RATIOS = {"train": 0.8, "val": 0.1, "test": 0.1}
+DEFAULT_SPLIT_SEED = 0
+# The project's split is used when it names at least this share of the data's files.
+PROJECT_SPLIT_COVERAGE = 0.9
+# The original fit_model.py's cross-validation over train+val of a split directory.
+KFOLD_SPLITS = 9
 # When a published split puts copies of one architecture on two sides, the copy on the more
 # held-out side stays (the test set is never changed) and the other copy is dropped.
 HOLD_OUT_RANK = {"train": 0, "val": 1, "test": 2}
@@ -146,3 +158,35 @@ def kfold_split(split: Split, data: pd.DataFrame, seed: int, n_splits: int = 9) 
         source=f"{split.source}, fold {seed % n_splits} of {n_splits} over train+val",
         dropped=list(split.dropped),
     )
+
+
+def default_split(data: pd.DataFrame, project_data: bool = True) -> Split:
+    """The package's default split of ``data`` (see ``PROJECT_SPLIT``).
+
+    ``project_data=False`` says the data is not the Accel-NASBench dataset (a device plugin's own
+    measurements, say) even if its files are named like it, so the project's split never applies.
+    """
+    if project_data:
+        split = load_split_dir(Path(str(resources.files("anb.configs") / "data_splits" / PROJECT_SPLIT)), data)
+        if len(split.train) + len(split.val) + len(split.test) >= PROJECT_SPLIT_COVERAGE * len(data):
+            return split
+    return random_split(data, **DEFAULT_RATIOS, seed=DEFAULT_SPLIT_SEED)
+
+
+def resolve_split(data: pd.DataFrame, splits_root: str | Path | None = None, data_config: str | Path | dict | None = None,
+                  seed: int = DEFAULT_SPLIT_SEED, kfold: bool = False) -> Split:
+    """The split a fit or a tuning run uses; the one resolver behind every script.
+
+    ``splits_root`` (a directory of ``{train,val,test}_paths.json``) wins, and with ``kfold`` its
+    train+val are cross-validated as the original fit_model.py did (fold ``seed % 9``); else
+    ``data_config`` (the original's ``train_val_test_split`` ratios) draws a random split with
+    ``seed``; else :func:`default_split`.
+    """
+    if splits_root is not None:
+        split = load_split_dir(splits_root, data)
+        return kfold_split(split, data, seed, KFOLD_SPLITS) if kfold else split
+    if data_config is not None:
+        if not isinstance(data_config, dict) and not Path(data_config).is_file():
+            raise FileNotFoundError(f"data config {data_config} does not exist")
+        return split_from_data_config(data_config, data, seed)
+    return default_split(data)

@@ -14,7 +14,7 @@ import tarfile
 import tempfile
 import warnings
 from contextlib import contextmanager
-from importlib import metadata, resources
+from importlib import metadata
 from pathlib import Path
 
 from anb import paths
@@ -24,13 +24,12 @@ from anb.download import DownloadError, fetch
 from anb.ensemble_io import CorruptEnsembleError, load_ensemble_dir, save_ensemble
 from anb.model_config import default_config_path, read_model_params
 from anb.models import Surrogate
-from anb.splits import Split, load_split_dir, random_split
+from anb.splits import default_split
 from anb.targets import Target
 from anb.training import evaluate_sides, fit_members, split_data
 
 DEFAULT_MEMBERS = 5
-BUILD_SEED = 0
-PROJECT_SPLIT = "anb_v1"  # configs/data_splits/<this>, made by create_data_splits.py
+BUILD_SEED = 0  # seed of the members of a local build
 
 
 def package_version() -> str:
@@ -100,26 +99,15 @@ def _download(family: str, target: Target, entry: Path) -> bool:
     return True
 
 
-def build_split(data) -> Split:
-    """The project's split when the data is the Accel-NASBench dataset, else a seeded random one."""
-    split_dir = resources.files("anb.configs") / "data_splits" / PROJECT_SPLIT
-    split = load_split_dir(Path(str(split_dir)), data)
-    if len(split.train) + len(split.val) + len(split.test) < 0.9 * len(data):
-        return random_split(data, 0.8, 0.1, 0.1, BUILD_SEED)
-    return split
-
-
 def build(family: str, target: Target, entry: Path, n_members: int = DEFAULT_MEMBERS, progress: bool = True) -> None:
     """Fit an ensemble from the target's dataset with the project's tuned config; write it to ``entry``."""
     plugin = get_device(target.device) if target.device else None
     data = plugin.load_measurements() if plugin else load_dataset()
     if target.column not in data:
         raise ValueError(f"the dataset of {target.label} has no column {target.column!r}")
-    # Fix: a plugin's own dataset is never the Accel-NASBench one, even when its files are named
-    # result_N.json too; matching it against the project's split by name mislabelled the split
-    # and silently dropped every file whose name the project's split does not list.
-    own_data = plugin is not None and plugin.dataset is not None
-    split = random_split(data, 0.8, 0.1, 0.1, BUILD_SEED) if own_data else build_split(data)
+    # A plugin's own dataset is never the Accel-NASBench one, even when its files are named
+    # result_N.json too, so the project's split must not be matched against it by name.
+    split = default_split(data, project_data=plugin is None or plugin.dataset is None)
     sides, _ = split_data(data, split, target)
     config = default_config_path(family, target.device, target.metric)
     params = read_model_params(config)

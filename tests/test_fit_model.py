@@ -52,10 +52,15 @@ def test_fit_model_with_the_original_flags_writes_a_complete_run(real_data, quic
                                                                         json.loads((DEFAULT_SPLIT / "test_paths.json").read_text())}
 
 
-def test_default_data_config_gives_a_random_split(real_data, quick_config, tmp_path):
+def test_without_split_flags_fit_model_uses_the_package_default_split(real_data, quick_config, tmp_path):
+    from anb.splits import default_split
+
     assert fit_model.main(["--model_config_path", str(quick_config), "--log_dir", str(tmp_path), "--seed", "1"]) == 0
     run = next((tmp_path / "xgb").iterdir())
-    sizes = {side: len(json.loads((run / f"{side}_paths.json").read_text())) for side in ("train", "val", "test")}
+    expected = default_split(real_data)
+    for side in ("train", "val", "test"):
+        assert json.loads((run / f"{side}_paths.json").read_text()) == expected.side(side)
+    sizes = expected.sizes()
     assert abs(sizes["train"] - 0.8 * 5138) < 15 and abs(sizes["test"] - 0.1 * 5138) < 15
 
 
@@ -65,7 +70,7 @@ def test_default_data_config_gives_a_random_split(real_data, quick_config, tmp_p
     (["--device", "a100", "--metric", "latency"], "device 'a100' has no metric 'latency'; it has: throughput"),
     (["--device", "tpuv3", "--metric", "latency"], "device 'tpuv3' has no metric 'latency'; it has: throughput"),
     (["--device", "vck190", "--metric", "power"], "it has: throughput, latency"),
-    (["--model", "xgb_accel"], "give --device"),
+    (["--model", "xgb_accel"], "is a device surrogate; give a device"),
 ])
 def test_bad_requests_exit_with_one_line(args, message, tmp_path):
     result = subprocess.run([sys.executable, str(REPO / "fit_model.py"), "--log_dir", str(tmp_path), *args],

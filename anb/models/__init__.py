@@ -34,4 +34,4 @@ def make_surrogate(name: str, params: dict | None = None, seed: int = 0) -> Surr
     return FAMILIES[family](params, seed)
 
 
-__all__ = ["FAMILIES", "MODEL_NAMES", "Surrogate", "family_class", "make_surrogate", "split_model_name"]
+__all__ = ["ACCEL_SUFFIX", "FAMILIES", "MODEL_NAMES", "Surrogate", "family_class", "make_surrogate", "split_model_name"]

@@ -22,6 +22,14 @@ class Surrogate(ABC):
     family: str = ""
     model_file: str = ""
     library: str = ""
+    # What a model config may set for this family (names without the ``param:`` prefix). A
+    # config naming anything else was most likely written for another family, and the
+    # libraries would only warn about an unknown parameter and carry on.
+    tunable_params: frozenset[str] = frozenset()
+    # The parameter that sets the library's thread count (None: the library has no such knob).
+    thread_param: str | None = None
+    # The folder of configs/model_configs/ that holds this family's configs.
+    config_folder: str = ""
 
     def __init__(self, params: dict | None = None, seed: int = 0):
         self.params = dict(params or {})

@@ -17,6 +17,10 @@ DEFAULT_EARLY_STOP = 100
 SMALL_BATCH_ROWS = 2048
 
 
+_BOOSTER_COMMON = frozenset({"num_rounds", "early_stopping_rounds", "objective", "learning_rate", "max_depth", "max_bin",
+                             "min_child_weight"})
+
+
 def _n_threads() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
@@ -25,6 +29,13 @@ class XGBSurrogate(Surrogate):
     family = "xgb"
     model_file = "model.ubj"
     library = "xgboost"
+    tunable_params = _BOOSTER_COMMON | {
+        "booster", "eta", "gamma", "min_split_loss", "max_delta_step", "subsample", "sampling_method",
+        "colsample_bytree", "colsample_bylevel", "colsample_bynode", "lambda", "reg_lambda", "alpha", "reg_alpha",
+        "tree_method", "grow_policy", "max_leaves", "num_parallel_tree", "nthread",
+    }
+    thread_param = "nthread"
+    config_folder = "gradient_boosting"
 
     def _booster_params(self) -> dict:
         params = {k: v for k, v in self.params.items() if k not in ("num_rounds", "early_stopping_rounds")}
@@ -71,6 +82,14 @@ class LGBSurrogate(Surrogate):
     family = "lgb"
     model_file = "model.txt"
     library = "lightgbm"
+    tunable_params = _BOOSTER_COMMON | {
+        "boosting_type", "boosting", "num_leaves", "feature_fraction", "colsample_bytree", "bagging_fraction",
+        "subsample", "bagging_freq", "subsample_freq", "min_sum_hessian_in_leaf", "min_data_in_leaf",
+        "min_child_samples", "lambda_l1", "reg_alpha", "lambda_l2", "reg_lambda", "min_gain_to_split",
+        "min_split_gain", "extra_trees", "path_smooth", "num_threads",
+    }
+    thread_param = "num_threads"
+    config_folder = "gradient_boosting"
 
     def _fit(self, X, y, X_val, y_val):
         params = {k: v for k, v in self.params.items() if k not in ("num_rounds", "early_stopping_rounds")}

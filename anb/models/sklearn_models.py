@@ -41,6 +41,11 @@ class _SklearnSurrogate(Surrogate):
 
 class ForestSurrogate(_SklearnSurrogate):
     family = "sklearn_forest"
+    tunable_params = frozenset({
+        "n_estimators", "criterion", "max_depth", "min_samples_split", "min_samples_leaf", "min_weight_fraction_leaf",
+        "max_features", "max_leaf_nodes", "min_impurity_decrease", "bootstrap", "oob_score", "max_samples", "ccp_alpha",
+    })
+    config_folder = "random_forest"
 
     def _estimator(self):
         return RandomForestRegressor(**self.params, random_state=self.seed, n_jobs=-1)
@@ -49,6 +54,8 @@ class ForestSurrogate(_SklearnSurrogate):
 class SVRSurrogate(_SklearnSurrogate):
     family = "svr"
     kernel_machine = SVR
+    tunable_params = frozenset({"kernel", "degree", "gamma", "coef0", "tol", "C", "epsilon", "shrinking", "cache_size", "max_iter"})
+    config_folder = "svr"
 
     def _estimator(self):
         # Kernels need comparable feature scales, and epsilon/C assume a target of unit scale.
@@ -61,3 +68,5 @@ class SVRSurrogate(_SklearnSurrogate):
 class NuSVRSurrogate(SVRSurrogate):
     family = "svr_nu"
     kernel_machine = NuSVR
+    tunable_params = frozenset({"kernel", "degree", "gamma", "coef0", "tol", "C", "nu", "shrinking", "cache_size", "max_iter"})
+    config_folder = "svr_nu"
