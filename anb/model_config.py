@@ -57,15 +57,19 @@ def config_file_name(family: str, device: str | None = None, metric: str | None 
     return f"{family}_accel_{device}_{metric}_configspace.json"
 
 
+def package_config_path(family: str, device: str | None = None, metric: str | None = None) -> Path:
+    """Where the package keeps the config of this model and target (the file may not exist)."""
+    folder = resources.files("anb.configs") / "model_configs" / family_class(family).config_folder
+    return Path(str(folder / config_file_name(family, device, metric)))
+
+
 def default_config_path(family: str, device: str | None = None, metric: str | None = None) -> Path:
     """The project's tuned config for a model and target, shipped inside the package.
 
     Falls back to the model's accuracy config when there is none for the device (e.g. a
     third-party device), since a config is a starting point, not a property of the data.
     """
-    folder = resources.files("anb.configs") / "model_configs" / family_class(family).config_folder
-    for name in (config_file_name(family, device, metric), config_file_name(family)):
-        candidate = folder / name
+    for candidate in (package_config_path(family, device, metric), package_config_path(family)):
         if candidate.is_file():
-            return Path(str(candidate))
-    raise FileNotFoundError(f"no model config for {family!r} in the package ({folder})")
+            return candidate
+    raise FileNotFoundError(f"no model config for {family!r} in the package ({candidate.parent})")

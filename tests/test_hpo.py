@@ -82,9 +82,18 @@ def test_short_hpo_writes_a_config_that_fit_model_uses(subsample, fast_space, tm
     incumbent = json.loads((out / "incumbent.json").read_text())
     history = pd.read_csv(out / "runhistory.csv")
     assert len(history) == 5 and (history["status"] == "success").all()
-    assert incumbent["val_rmse"] == pytest.approx(history["val_rmse"].min())
+    # The pick: the fewest evaluations per row among trials within 1 % of the best RMSE.
+    best = history["val_rmse"].min()
+    eligible = history[history["val_rmse"] <= 1.01 * best]
+    assert incumbent["best"]["val_rmse"] == pytest.approx(best) and incumbent["tolerance"] == 0.01
+    assert incumbent["evaluations_per_row"] == pytest.approx(eligible["evaluations_per_row"].min())
+    assert incumbent["val_rmse"] <= 1.01 * best
     assert np.all(np.diff(history["best_val_rmse"]) <= 0)
-    assert (out / "best_val_rmse.png").stat().st_size > 0
+    front = pd.read_csv(out / "pareto_front.csv")
+    assert set(front["trial"]) == set(history.loc[history["pareto"], "trial"]) and incumbent["trial"] in set(front["trial"])
+    assert np.all(np.diff(front["evaluations_per_row"]) >= 0) and np.all(np.diff(front["val_rmse"]) <= 0)
+    for plot in ("best_val_rmse.png", "pareto_front.png"):
+        assert (out / plot).stat().st_size > 0
     assert incumbent["sizes"]["val"] > 0 and "test" not in incumbent["sizes"]
 
     # The tuned file keeps the search space and makes the incumbent its defaults.
@@ -124,14 +133,14 @@ def test_interrupted_run_resumes_from_its_directory(subsample, fast_space, tmp_p
             return self.seen < 2
 
     args = hpo_args(subsample, fast_space, tmp_path, "--n-trials", "4", "--n-initial", "2")
-    import anb.hpo as hpo
+    import anb.hpo.run as hpo_run
 
-    original = hpo.run_hpo
-    hpo.run_hpo = lambda **kwargs: original(**kwargs, callbacks=[StopAfter()])
+    original = hpo_run.run_hpo
+    hpo_run.run_hpo = lambda **kwargs: original(**kwargs, callbacks=[StopAfter()])
     try:
         assert main(args) == 0
     finally:
-        hpo.run_hpo = original
+        hpo_run.run_hpo = original
     first = pd.read_csv(run_dir(tmp_path) / "runhistory.csv")
     assert len(first) == 2
 
@@ -163,7 +172,7 @@ def test_two_workers_on_a_local_dask_cluster(subsample, fast_space, tmp_path):
 
 def test_objective_is_deterministic_and_never_sees_the_test_side(subsample):
     from anb.dataset import load_dataset
-    from anb.hpo import Objective
+    from anb.hpo import ValidationCostObjective
     from anb.model_config import read_configspace, default_config_path
     from anb.splits import random_split
     from anb.targets import resolve_target
@@ -171,12 +180,15 @@ def test_objective_is_deterministic_and_never_sees_the_test_side(subsample):
 
     data = load_dataset(subsample)
     sides, _ = split_data(data, random_split(data, 0.8, 0.1, 0.1, seed=1), resolve_target("a100", "throughput"))
-    objective = Objective("lgb", sides["train"], sides["val"], seed=5)
+    objective = ValidationCostObjective("lgb", sides["train"], sides["val"], seed=5)
     assert not any(np.shares_memory(sides["test"].X, a) for a in (objective.X_train, objective.X_val))
     space = read_configspace(default_config_path("lgb", "a100", "throughput"))
     config = space.get_default_configuration()
     first, info = objective(config)
-    assert objective(config, seed=123)[0] == first and np.isfinite(first) and info["rounds"] > 0
+    assert objective(config, seed=123)[0] == first
+    assert np.isfinite(first["val_rmse"]) and info["rounds"] > 0
+    # The cost objective counts split nodes: at least one per tree, at most max depth per tree.
+    assert info["rounds"] <= info["evaluations_per_row"] and first["log10_evaluations"] == pytest.approx(np.log10(info["evaluations_per_row"]))
 
 
 def test_errors_are_clear(tmp_path, capsys, fast_space):
@@ -196,7 +208,10 @@ def test_errors_are_clear(tmp_path, capsys, fast_space):
     assert "--walltime must be a positive number of seconds" in capsys.readouterr().err
 
     assert main(["--model", "xgb_accel"]) == 2
-    assert "--device" in capsys.readouterr().err
+    assert "is a device surrogate; give a device" in capsys.readouterr().err
+
+    assert main(["--model", "xgb", "--model_config_path", str(fast_space), "--tolerance", "-0.1"]) == 2
+    assert "--tolerance must be a fraction in [0, 1)" in capsys.readouterr().err
 
 
 def test_existing_dask_cluster_by_scheduler_address(subsample, fast_space, tmp_path):
@@ -210,3 +225,31 @@ def test_existing_dask_cluster_by_scheduler_address(subsample, fast_space, tmp_p
     history = pd.read_csv(run_dir(tmp_path) / "runhistory.csv")
     assert len(history) == 3 and (history["status"] == "success").all()
     assert json.loads((run_dir(tmp_path) / "hpo_args.json").read_text())["cluster"] == "scheduler"
+
+
+def test_pareto_front_and_pick_rule_on_a_known_table():
+    from anb.hpo import pareto_mask, pick_cheapest_within
+
+    table = pd.DataFrame({
+        "trial": [1, 2, 3, 4, 5, 6],
+        "val_rmse": [1.01, 1.005, 1.02, 0.99, 1.5, np.nan],
+        "evaluations_per_row": [5000.0, 1200.0, 300.0, 9000.0, 100.0, 10.0],
+    })
+    ok = table["val_rmse"].notna()
+    assert pareto_mask(table.loc[ok, "val_rmse"], table.loc[ok, "evaluations_per_row"]).tolist() == [False, True, True, True, True]
+    # best 0.99: within 1 % means <= 0.9999 -> only trial 4; within 2 % (<= 1.0098) -> trials 2 and 4: 2 is cheaper.
+    assert pick_cheapest_within(table, 0.01)["trial"] == 4
+    assert pick_cheapest_within(table, 0.02)["trial"] == 2
+    assert pick_cheapest_within(table, 0.6)["trial"] == 5
+
+
+def test_print_paths_names_what_a_run_writes(tmp_path, capsys):
+    from anb.hpo import main
+
+    assert main(["--model", "lgb_accel", "--device", "zcu102", "--metric", "latency", "--log_dir", str(tmp_path),
+                 "--seed", "4", "--print-paths"]) == 0
+    printed = dict(line.split("\t") for line in capsys.readouterr().out.strip().splitlines())
+    assert printed["run_dir"] == str(tmp_path / "lgb_accel" / "zcu102" / "latency" / "seed-4")
+    assert printed["config_file"].endswith("lgb_accel/zcu102/latency/seed-4/lgb_accel_zcu102_latency_configspace.json")
+    assert printed["package_config"] == printed["default_config"] and Path(printed["default_config"]).is_file()
+    assert not (tmp_path / "lgb_accel").exists()

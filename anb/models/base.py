@@ -72,6 +72,10 @@ class Surrogate(ABC):
             return np.empty(0)
         return np.asarray(self._predict(X), dtype=np.float64).ravel()
 
+    def evaluations_per_row(self, X) -> float:
+        """The model's own prediction work per row of ``X``, on average (see ``prediction_cost``)."""
+        raise NotImplementedError(f"{self.family} surrogates do not count their prediction work")
+
     def extra_state(self) -> dict:
         """Fitted state beyond the model file that ``load`` needs (e.g. a booster's best round)."""
         return {}

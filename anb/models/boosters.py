@@ -6,9 +6,11 @@ import os
 from pathlib import Path
 
 import lightgbm as lgb
+import numpy as np
 import xgboost as xgb
 
 from anb.models.base import Surrogate
+from anb.models.prediction_cost import lgb_split_nodes_per_row, xgb_split_nodes_per_row
 
 DEFAULT_ROUNDS = 2000
 DEFAULT_EARLY_STOP = 100
@@ -77,6 +79,10 @@ class XGBSurrogate(Surrogate):
     def _load_model(self, path: Path):
         self.booster_ = xgb.Booster(model_file=str(path))
 
+    def evaluations_per_row(self, X) -> float:
+        """Split nodes a row passes through, summed over the trees and averaged over ``X``."""
+        return float(xgb_split_nodes_per_row(self.booster_, np.asarray(X, dtype=np.float64)).mean())
+
 
 class LGBSurrogate(Surrogate):
     family = "lgb"
@@ -118,6 +124,10 @@ class LGBSurrogate(Surrogate):
 
     def _load_model(self, path: Path):
         self.booster_ = lgb.Booster(model_file=str(path))
+
+    def evaluations_per_row(self, X) -> float:
+        """Split nodes a row passes through, summed over the trees and averaged over ``X``."""
+        return float(lgb_split_nodes_per_row(self.booster_, np.asarray(X, dtype=np.float64), self.best_iteration_).mean())
 
     def extra_state(self) -> dict:
         return {"best_iteration": self.best_iteration_}

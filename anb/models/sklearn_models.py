@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import joblib
+import numpy as np
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.ensemble import RandomForestRegressor
 from sklearn.pipeline import make_pipeline
@@ -16,6 +17,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVR, NuSVR
 
 from anb.models.base import Surrogate
+from anb.models.prediction_cost import forest_split_nodes_per_row
 
 
 class _SklearnSurrogate(Surrogate):
@@ -50,6 +52,10 @@ class ForestSurrogate(_SklearnSurrogate):
     def _estimator(self):
         return RandomForestRegressor(**self.params, random_state=self.seed, n_jobs=-1)
 
+    def evaluations_per_row(self, X) -> float:
+        """Split nodes a row passes through, summed over the trees and averaged over ``X``."""
+        return float(forest_split_nodes_per_row(self.estimator_, np.asarray(X, dtype=np.float64)).mean())
+
 
 class SVRSurrogate(_SklearnSurrogate):
     family = "svr"
@@ -63,6 +69,10 @@ class SVRSurrogate(_SklearnSurrogate):
             regressor=make_pipeline(StandardScaler(), self.kernel_machine(**self.params)),
             transformer=StandardScaler(),
         )
+
+    def evaluations_per_row(self, X) -> float:
+        """Kernel evaluations per row: one per support vector, whatever the row."""
+        return float(self.estimator_.regressor_[-1].support_.size)
 
 
 class NuSVRSurrogate(SVRSurrogate):
