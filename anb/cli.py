@@ -10,20 +10,22 @@ from pathlib import Path
 
 import pandas as pd
 
-from anb import paths, store
+from anb import cache_entry, paths, store
 from anb.devices import discover_devices
 from anb.download import DownloadError
 from anb.ensemble import ANBEnsemble
 from anb.legacy import import_legacy
-from anb.models import FAMILIES
-from anb.targets import Target, all_targets, resolve_target
+from anb.models import FAMILIES, MODEL_NAMES
+from anb.request import Request, resolve_request
+from anb.targets import all_targets, resolve_target
 from configurationspaces.efficientnet_encoding import decode_values, encode
 from configurationspaces.searchspaces import EfficientNetSS
 
 
-def _targets(device: str | None, metric: str | None, every: bool) -> list[Target]:
-    """The target asked for, or accuracy plus every metric of every device."""
-    return all_targets() if every else [resolve_target(device, metric)]
+def _requests(models: list[str], device: str | None, metric: str | None, every: bool) -> list[Request]:
+    """Each model for the target asked for, or for accuracy and every metric of every device."""
+    targets = [(t.device, t.metric) for t in all_targets()] if every else [(device, metric)]
+    return [resolve_request(model, *target) for target in targets for model in models]
 
 
 def cmd_devices(args) -> int:
@@ -65,30 +67,31 @@ def cmd_query(args) -> int:
 
 
 def cmd_build(args) -> int:
-    for target in _targets(args.device, args.metric, args.all):
-        for family in args.model:
-            entry = store.entry_dir(family, target)
-            if args.force and entry.exists():
-                with store.locked(entry):
-                    shutil.rmtree(entry)
-            print(f"{family} {target.label}: ", end="", flush=True)
-            _, manifest = store.obtain(family, target, args.members)
-            test = manifest.get("metrics", {}).get("test", {})
-            figures = f" (test tau {test['kendall_tau']:.3f}, R2 {test['r2']:.3f})" if test else ""
-            print(f"ready in {store.entry_dir(family, target)}{figures}")
+    for request in _requests(args.model, args.device, args.metric, args.all):
+        family, target = request.family, request.target
+        entry = store.entry_dir(family, target)
+        if args.force and entry.exists():
+            with cache_entry.locked(entry):
+                cache_entry.remove(entry)
+        print(f"{family} {target.label}: ", end="", flush=True)
+        _, manifest = store.obtain(family, target, args.members)
+        test = manifest.get("metrics", {}).get("test", {})
+        figures = f" (test tau {test['kendall_tau']:.3f}, R2 {test['r2']:.3f})" if test else ""
+        print(f"ready in {entry}{figures}")
     return 0
 
 
 def cmd_download(args) -> int:
-    for target in _targets(args.device, args.metric, args.all):
+    for request in _requests([args.model], args.device, args.metric, args.all):
+        family, target = request.family, request.target
         plugin_archive = None
         if target.device:
-            plugin_archive = discover_devices()[target.device].archive(args.model, target.metric)
+            plugin_archive = discover_devices()[target.device].archive(family, target.metric)
         if plugin_archive is None:
-            print(f"{args.model} {target.label}: no download published; `anb build` makes it from the dataset")
+            print(f"{family} {target.label}: no download published; `anb build` makes it from the dataset")
             continue
-        store.obtain(args.model, target)
-        print(f"{args.model} {target.label}: ready in {store.entry_dir(args.model, target)}")
+        store.obtain(family, target)
+        print(f"{family} {target.label}: ready in {store.entry_dir(family, target)}")
     return 0
 
 
@@ -141,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     query.set_defaults(func=cmd_query)
 
     build = sub.add_parser("build", help="fit surrogates from the dataset into the cache")
-    build.add_argument("--model", nargs="+", default=["xgb"], choices=list(FAMILIES))
+    build.add_argument("--model", nargs="+", default=["xgb"], help=f"one or more of {', '.join(MODEL_NAMES)}")
     build.add_argument("--device")
     build.add_argument("--metric")
     build.add_argument("--all", action="store_true", help="accuracy and every device metric")
@@ -150,7 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     build.set_defaults(func=cmd_build)
 
     download = sub.add_parser("download", help="download published surrogates into the cache")
-    download.add_argument("--model", default="xgb", choices=list(FAMILIES))
+    download.add_argument("--model", default="xgb", help=f"one of {', '.join(MODEL_NAMES)}")
     download.add_argument("--device")
     download.add_argument("--metric")
     download.add_argument("--all", action="store_true")

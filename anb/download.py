@@ -12,6 +12,10 @@ class DownloadError(RuntimeError):
     """A file could not be fetched, or what was fetched is not what was expected."""
 
 
+class HashMismatchError(DownloadError):
+    """What was fetched is not the published file: its sha256 differs (nothing was kept)."""
+
+
 def fetch(url: str, sha256: str, directory: Path, fname: str, what: str, hint: str = "") -> Path:
     """``directory/fname``, downloaded from ``url`` unless a copy with the right hash is there.
 
@@ -37,7 +41,7 @@ def fetch(url: str, sha256: str, directory: Path, fname: str, what: str, hint: s
     except ValueError as exc:
         if "hash" not in str(exc).lower():
             raise
-        raise DownloadError(
+        raise HashMismatchError(
             f"{what} downloaded from {url} does not match its sha256 {sha256}; nothing was kept. "
             f"The server holds a different file: {by_hand}"
         ) from exc

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import json
 import pickle
-import shutil
 from pathlib import Path
 
 import xgboost as xgb
 
-from anb import store
+from anb import cache_entry, store
 from anb.ensemble_io import LEGACY_FEATURE_VERSION, save_ensemble
 from anb.model_config import config_to_params
-from anb.models import make_surrogate, split_model_name
-from anb.targets import resolve_target
+from anb.models import make_surrogate
+from anb.request import resolve_request
 
 MEMBER_GLOB = "ensemble_member_*"
 MODEL_FILE = "surrogate_model.model"
@@ -27,8 +26,8 @@ MODEL_FILE = "surrogate_model.model"
 
 def _ensemble_dirs(root: Path):
     """(model name, device, metric, folder) for every folder that holds ensemble members."""
-    # Fix: the folder that holds the members is the model file's grandparent (its parent is
-    # ensemble_member_<i> itself, which made every layout look "unexpected").
+    # The folder that holds the members is the model file's grandparent (its parent is
+    # ensemble_member_<i> itself).
     for members_parent in sorted({p.parent.parent for p in root.rglob(f"{MEMBER_GLOB}/{MODEL_FILE}")}):
         parts = members_parent.relative_to(root).parts
         if len(parts) == 1:
@@ -62,10 +61,10 @@ def import_legacy(directory: Path, root: Path | None = None) -> list[Path]:
         )
     written = []
     for model_name, device, metric, folder in found:
-        family, _ = split_model_name(model_name)
+        request = resolve_request(model_name, device, metric)
+        family, target = request.family, request.target
         if family != "xgb":
             raise ValueError(f"{folder}: only xgb ensembles can be imported (their boosters are pickled); got {model_name!r}")
-        target = resolve_target(device, metric)
         members, configs = [], []
         for i, member_dir in enumerate(sorted(folder.glob(MEMBER_GLOB))):
             booster, config = _load_member(member_dir)
@@ -75,17 +74,9 @@ def import_legacy(directory: Path, root: Path | None = None) -> list[Path]:
             members.append(member)
             configs.append(config)
         entry = store.entry_dir(family, target, root)
-        with store.locked(entry):
-            staging = store.staging_dir(entry)
-            try:
-                save_ensemble(staging, members, {"target": target.__dict__, "imported_from": str(folder),
-                                                 "legacy_model_config": configs[0]},
-                              feature_version=LEGACY_FEATURE_VERSION)
-            except BaseException:  # fix: a failed write no longer leaves its staging folder behind
-                shutil.rmtree(staging, ignore_errors=True)
-                raise
-            if entry.exists():
-                shutil.rmtree(entry)
-            store.install(staging, entry)
+        with cache_entry.locked(entry), cache_entry.staged(entry, replace=True) as staging:
+            save_ensemble(staging, members, {"target": target.__dict__, "imported_from": str(folder),
+                                             "legacy_model_config": configs[0]},
+                          feature_version=LEGACY_FEATURE_VERSION)
         written.append(entry)
     return written

@@ -1,26 +1,22 @@
 """Where a surrogate ensemble comes from: the cache, else a download, else a local build.
 
 Cache layout: ``<cache root>/<anb version>/<model>/<device>/<metric>/`` (``accuracy/val_top1``
-for accuracy), holding ``manifest.json`` and ``member_<i>/``. Every entry is produced in a
-private staging folder and renamed into place, and producing one holds a file lock, so two
-processes asking for the same surrogate build it once and never see half of it.
+for accuracy), holding ``manifest.json`` and ``member_<i>/``. Every entry is written through
+:mod:`anb.cache_entry` (a lock, a staging folder, a verified rename), so two processes asking
+for the same surrogate build it once and never see half of it.
 """
 
 from __future__ import annotations
 
-import fcntl
-import shutil
 import tarfile
-import tempfile
 import warnings
-from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 
-from anb import paths
+from anb import cache_entry, few_shot, paths
 from anb.dataset import load_dataset
 from anb.devices import get_device
-from anb.download import DownloadError, fetch
+from anb.download import DownloadError, HashMismatchError, fetch
 from anb.ensemble_io import CorruptEnsembleError, load_ensemble_dir, save_ensemble
 from anb.model_config import default_config_path, read_model_params
 from anb.models import Surrogate
@@ -45,32 +41,6 @@ def entry_dir(family: str, target: Target, root: Path | None = None) -> Path:
     return root / package_version() / family / device / metric
 
 
-@contextmanager
-def locked(entry: Path):
-    """An exclusive lock on one cache entry, held across processes (POSIX ``flock``)."""
-    entry.parent.mkdir(parents=True, exist_ok=True)
-    with open(entry.parent / f".{entry.name}.lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def staging_dir(entry: Path) -> Path:
-    return Path(tempfile.mkdtemp(dir=entry.parent, prefix=f".{entry.name}.staging-"))
-
-
-def install(staging: Path, entry: Path) -> None:
-    """Verify a staged ensemble and rename it into place (the rename is atomic)."""
-    try:
-        load_ensemble_dir(staging)
-        staging.rename(entry)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-
-
 def _download(family: str, target: Target, entry: Path) -> bool:
     """Fetch and unpack the plugin's archive into ``entry``; False when the plugin has none.
 
@@ -83,19 +53,13 @@ def _download(family: str, target: Target, entry: Path) -> bool:
     downloads = entry.parents[3] / "downloads"  # <root>/<version>/<model>/<device>/<metric>
     tarball = fetch(archive.url, archive.sha256, downloads, f"{family}-{target.device}-{target.metric}.tar.gz",
                     f"the {family} {target.label} surrogate")
-    staging = staging_dir(entry)
-    try:
-        with tarfile.open(tarball) as tar:
-            tar.extractall(staging, filter="data")
-    except tarfile.TarError as exc:
-        # Fix: a published file that is not a tar archive (or holds unsafe paths) was a TarError,
-        # which no caller expects (the CLI printed a traceback); it is a failed download.
-        shutil.rmtree(staging, ignore_errors=True)
-        raise DownloadError(f"{tarball} (from {archive.url}) is not a usable .tar.gz archive: {exc}") from exc
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    install(staging, entry)
+    with cache_entry.staged(entry) as staging:
+        try:
+            with tarfile.open(tarball) as tar:
+                tar.extractall(staging, filter="data")
+        except tarfile.TarError as exc:
+            # A published file that is not a tar archive (or holds unsafe paths) is a failed download.
+            raise DownloadError(f"{tarball} (from {archive.url}) is not a usable .tar.gz archive: {exc}") from exc
     return True
 
 
@@ -105,6 +69,8 @@ def build(family: str, target: Target, entry: Path, n_members: int = DEFAULT_MEM
     data = plugin.load_measurements() if plugin else load_dataset()
     if target.column not in data:
         raise ValueError(f"the dataset of {target.label} has no column {target.column!r}")
+    if plugin is not None and plugin.dataset is not None and few_shot.is_few_shot(data, target):
+        return few_shot.build_entry(family, target, data, entry, n_members, BUILD_SEED, progress)
     # A plugin's own dataset is never the Accel-NASBench one, even when its files are named
     # result_N.json too, so the project's split must not be matched against it by name.
     split = default_split(data, project_data=plugin is None or plugin.dataset is None)
@@ -113,34 +79,29 @@ def build(family: str, target: Target, entry: Path, n_members: int = DEFAULT_MEM
     params = read_model_params(config)
     members = fit_members(family, params, sides, n_members, BUILD_SEED, progress=progress)
     metrics, _ = evaluate_sides(members, sides)
-    staging = staging_dir(entry)
-    try:
+    with cache_entry.staged(entry) as staging:
         save_ensemble(staging, members, {
             "target": target.__dict__, "params": params, "config_file": Path(config).name, "seed": BUILD_SEED,
             "split": split.source, "test_names": list(split.test), "metrics": metrics,
         })
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    install(staging, entry)
 
 
 def obtain(family: str, target: Target, n_members: int = DEFAULT_MEMBERS, root: Path | None = None,
            progress: bool = True) -> tuple[list[Surrogate], dict]:
     """The ensemble's members and manifest: cached, else downloaded, else built (and cached)."""
     entry = entry_dir(family, target, root)
-    with locked(entry):
+    with cache_entry.locked(entry):
         if entry.exists():
             try:
                 return load_ensemble_dir(entry)
             except CorruptEnsembleError as exc:
                 warnings.warn(f"discarding a damaged cache entry, it will be replaced: {exc}", stacklevel=2)
-                shutil.rmtree(entry)
+                cache_entry.remove(entry)
         try:
             fetched = _download(family, target, entry)
+        except HashMismatchError:
+            raise  # a wrong hash is never papered over by a local build
         except DownloadError as exc:
-            if "does not match" in str(exc):
-                raise  # a wrong hash is never papered over by a local build
             try:
                 build(family, target, entry, n_members, progress)
             except Exception as build_exc:

@@ -35,7 +35,6 @@ TARGETS = (
     ("vck190", "throughput"),
     ("vck190", "latency"),
 )
-THREAD_PARAM = {"xgb": "nthread", "lgb": "num_threads"}
 DIGITS = 4
 DOC_START, DOC_END = "<!-- tuned-vs-published:start -->", "<!-- tuned-vs-published:end -->"
 
@@ -52,14 +51,16 @@ def _data_and_split(dataset_root: str | None, split_dir: str):
 def fit_and_score(family: str, config_path: str, device, metric, seed: int, dataset_root, split_dir: str, n_threads: int) -> dict:
     """Fit one model of ``family`` with the config's defaults; its test metrics."""
     from anb.model_config import read_model_params
+    from anb.models import family_class
     from anb.targets import resolve_target
     from anb.training import evaluate_sides, fit_members, split_data
 
     data, split = _data_and_split(dataset_root, split_dir)
     sides, _ = split_data(data, split, resolve_target(device, metric))
     params = read_model_params(config_path)
-    if family in THREAD_PARAM:
-        params[THREAD_PARAM[family]] = n_threads
+    thread_param = family_class(family).thread_param
+    if thread_param is not None:
+        params[thread_param] = n_threads
     start = time.perf_counter()
     members = fit_members(family, params, sides, 1, seed, progress=False)
     seconds = time.perf_counter() - start
@@ -68,24 +69,23 @@ def fit_and_score(family: str, config_path: str, device, metric, seed: int, data
 
 
 def config_paths(family: str, device, metric, published_dir: Path) -> dict[str, Path]:
-    from anb.model_config import FAMILY_FOLDERS, config_file_name, default_config_path
+    from anb.model_config import config_file_name, default_config_path
+    from anb.models import family_class
 
     name = config_file_name(family, device, metric)
     tuned = default_config_path(family, device, metric)
     if tuned.name != name:
         raise FileNotFoundError(f"the project has no {name} (only the fallback {tuned.name})")
-    published = published_dir / FAMILY_FOLDERS[family] / name
+    published = published_dir / family_class(family).config_folder / name
     if not published.is_file():
         raise FileNotFoundError(f"no published config {published}")
     return {"tuned": tuned, "published": published}
 
 
-def label(device, metric) -> str:
-    return "accuracy" if device is None else f"{device}/{metric}"
-
-
 def compare(families, seeds, dataset_root, split_dir: Path, published_dir: Path, jobs: int, n_threads: int) -> dict:
     """``{family: [row per target]}`` with the mean test tau/R² of both configs."""
+    from anb.targets import resolve_target
+
     jobs_list = []
     for family in families:
         for device, metric in TARGETS:
@@ -100,7 +100,7 @@ def compare(families, seeds, dataset_root, split_dir: Path, published_dir: Path,
     for family in families:
         rows = []
         for device, metric in TARGETS:
-            row = {"target": label(device, metric)}
+            row = {"target": resolve_target(device, metric).label}
             for kind in ("tuned", "published"):
                 runs = [scores[(family, device, metric, kind, seed)] for seed in seeds]
                 for key in ("tau", "r2", "seconds"):

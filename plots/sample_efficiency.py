@@ -2,7 +2,7 @@
 
 For each target (default: accuracy, a100 throughput and zcu102 latency) and each training-set
 size, a surrogate is fitted by this script on a seeded random subset of the training side of
-the split the cached ensembles use (``anb.store.build_split``; early stopping on its validation
+the package's default split, which the cached ensembles use (``anb.splits.default_split``; early stopping on its validation
 side) and scored on its test side; mean and spread (min-max band, ±1 std bars) over the seeds.
 
 The boosting schedule defaults to a faster one than the tuned configs (learning rate 0.1, at
@@ -29,7 +29,7 @@ import pandas as pd  # noqa: E402
 
 from _common import finish, measurements, parse_target, parser, write_csv  # noqa: E402
 from anb.model_config import default_config_path, read_model_params  # noqa: E402
-from anb.store import build_split  # noqa: E402
+from anb.splits import default_split  # noqa: E402
 from anb.training import SideData, evaluate_sides, fit_members, split_data  # noqa: E402
 
 STEM = "sample_efficiency"
@@ -50,7 +50,7 @@ def run(targets, sizes, seeds: int, model: str, tuned: bool, threads: int | None
     rows = []
     for target in targets:
         data = measurements(target.device)
-        sides, _ = split_data(data, build_split(data), target)
+        sides, _ = split_data(data, default_split(data), target)
         params = read_model_params(default_config_path(model, target.device, target.metric))
         if not tuned:
             params.update(FAST_SCHEDULE)

@@ -164,7 +164,8 @@ def test_build_and_download_a_plugin_device(capsys, plugin_site, tmp_path, home)
         (["build", "--device", "a10"], ["unknown device 'a10'"]),
         (["download", "--device", "a100", "--metric", "latency"], ["it has: throughput"]),
         (["query", "--random", "x"], ["invalid int value: 'x'"]),
-        (["build", "--model", "resnet"], ["invalid choice: 'resnet'"]),
+        (["build", "--model", "resnet"], ["unknown model 'resnet'; available: xgb, lgb"]),
+        (["download", "--model", "xgb_accel"], ["model 'xgb_accel' is a device surrogate; give a device"]),
     ],
 )
 def test_errors_are_one_line_without_a_traceback(capsys, home, argv, fragments):

@@ -11,7 +11,7 @@ from conftest import REPO
 CHECK = """
 import anb, configurationspaces
 from anb.model_config import default_config_path, read_model_params
-from anb.store import build_split
+from anb.splits import default_split
 from configurationspaces.searchspaces import EfficientNetSS
 assert 'site' in anb.__file__ or 'wheel_install' in anb.__file__, anb.__file__
 assert len(EfficientNetSS().random_sample(3)) == 3

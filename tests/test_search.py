@@ -230,7 +230,7 @@ def test_throughput_floor_and_combined_bounds(surrogates):
     trajectory = constrained_search(accuracy, [DeviceBound(a100, floor), CostBound("params", 6.0)], 150, seed=0,
                                     algorithm="rs")
     winner = best_row(trajectory)
-    assert winner["a100_throughput"] >= floor and winner["params"] <= 6.0
+    assert winner["a100/throughput"] >= floor and winner["params"] <= 6.0
     assert (trajectory["params"] <= 6.0).all()
 
 

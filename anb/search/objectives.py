@@ -44,8 +44,7 @@ class Objective:
 
     def __post_init__(self):
         if not self.name:
-            target = self.ensemble.target
-            self.name = "accuracy" if target.device is None else f"{target.device}_{target.metric}"
+            self.name = self.ensemble.target.label
 
     @classmethod
     def from_ensemble(cls, ensemble: ANBEnsemble) -> Objective:
