@@ -26,8 +26,9 @@ import time
 import numpy as np
 
 from anb.metrics import evaluate_metrics
-from anb.nb101.data import NASLIB_FILE, NASBench101Dataset, data_dir, naslib_cell
-from anb.nb101.features import encode
+from anb.nb101.data import NASLIB_FILE, NASBench101Dataset, data_dir
+from anb.nb101.json_layouts import naslib_cell
+from anb.nb101.features import encode_cells
 from anb.nb101.predictors import PREDICTORS, NB101Predictor, target_values
 from anb.nb101.splits import complement, split_indices
 from configurationspaces.nasbench101 import MAX_VERTICES, OP_LABELS
@@ -53,8 +54,8 @@ def raw_flat_encoding(path) -> np.ndarray:
 def design_matrix(features: str, dataset: NASBench101Dataset, raw: np.ndarray) -> np.ndarray:
     if features.startswith("raw"):
         rest = features[len("raw") :].lstrip("+")
-        return np.column_stack([raw, encode(dataset.adjacency, dataset.labels, rest)]) if rest else raw
-    return encode(dataset.adjacency, dataset.labels, features)
+        return np.column_stack([raw, encode_cells(dataset.adjacency, dataset.labels, rest)]) if rest else raw
+    return encode_cells(dataset.adjacency, dataset.labels, features)
 
 
 def run(models, feature_sets, seeds, path):

@@ -40,8 +40,32 @@ def _md5(text: str) -> str:
     return hashlib.md5(text.encode("utf-8")).hexdigest()
 
 
+def without_padding(matrix, labels) -> tuple[np.ndarray, list[int]]:
+    """The adjacency matrix and labels of the vertices that are not ``PAD_LABEL``, in order.
+
+    Padding may sit anywhere (after the output, or between the interior vertices and the
+    output); a padding vertex with an edge is not padding, and raises ``ValueError``.
+    """
+    matrix = np.asarray(matrix)
+    labels = [int(label) for label in labels]
+    n = len(labels)
+    if matrix.shape != (n, n):
+        raise ValueError(f"adjacency matrix of shape {matrix.shape} does not match {n} labels")
+    pad = np.array([label == PAD_LABEL for label in labels], dtype=bool)
+    if not pad.any():
+        return matrix, labels
+    wired = np.flatnonzero(pad & (matrix.any(axis=0) | matrix.any(axis=1)))
+    if wired.size:
+        raise ValueError(f"padding vertex {wired[0]} (label {PAD_LABEL}) has edges; padding vertices must be isolated")
+    keep = ~pad
+    return matrix[np.ix_(keep, keep)], [label for label, k in zip(labels, keep) if k]
+
+
 def graph_hash(matrix: np.ndarray, labels: Sequence[int]) -> str:
     """The NAS-Bench-101 module hash of a pruned cell: equal for isomorphic labelled graphs.
+
+    ``PAD_LABEL`` vertices (which must have no edges) are dropped first, so a padded row
+    hashes like the cell it holds.
 
     Weisfeiler-Lehman style refinement with MD5: every vertex starts from its (out-degree,
     in-degree, label), then repeatedly hashes the sorted hashes of its predecessors and
@@ -49,10 +73,8 @@ def graph_hash(matrix: np.ndarray, labels: Sequence[int]) -> str:
     sorted list) are part of the definition: they are what makes the result equal the hashes
     that key the official dataset.
     """
-    matrix = np.asarray(matrix)
+    matrix, labels = without_padding(matrix, labels)
     n = len(labels)
-    if matrix.shape != (n, n):
-        raise ValueError(f"adjacency matrix of shape {matrix.shape} does not match {n} labels")
     out_degree = matrix.sum(axis=1).tolist()
     in_degree = matrix.sum(axis=0).tolist()
     hashes = [_md5(str((int(o), int(i), int(lab)))) for o, i, lab in zip(out_degree, in_degree, labels)]
@@ -172,7 +194,11 @@ class Cell:
 
     @classmethod
     def from_labels(cls, matrix, labels) -> Cell:
-        """A cell from official integer labels (input -1, output -2, conv3x3 0, conv1x1 1, maxpool 2)."""
+        """A cell from official integer labels (input -1, output -2, conv3x3 0, conv1x1 1, maxpool 2).
+
+        ``PAD_LABEL`` vertices without edges are padding and are dropped, wherever they sit.
+        """
+        matrix, labels = without_padding(matrix, labels)
         ops = []
         for v, label in enumerate(labels):
             if int(label) not in LABEL_OPS:
@@ -266,10 +292,28 @@ def output_last(adjacency: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, 
 
 
 def arrays_to_cells(adjacency: np.ndarray, labels: np.ndarray) -> list[Cell]:
-    """Inverse of :func:`cells_to_arrays` (validating every cell)."""
+    """Inverse of :func:`cells_to_arrays` (validating every cell; padding may sit anywhere)."""
+    return [Cell.from_labels(a, lab) for a, lab in zip(np.asarray(adjacency), np.asarray(labels))]
+
+
+def compact_padding(adjacency, labels) -> tuple[np.ndarray, np.ndarray]:
+    """(N, 7, 7)/(N, 7) arrays with padding anywhere, re-indexed to the top-left layout.
+
+    Each cell keeps its vertices in order and its ``PAD_LABEL`` slots move to the end; a
+    padding slot with an edge raises ``ValueError``. Arrays already top-left are returned as
+    they are.
+    """
     adjacency, labels = np.asarray(adjacency), np.asarray(labels)
-    cells = []
-    for a, lab in zip(adjacency, labels):
-        n = int(np.count_nonzero(lab != PAD_LABEL))
-        cells.append(Cell.from_labels(a[:n, :n], lab[:n]))
-    return cells
+    pad = labels == PAD_LABEL
+    wired = adjacency.astype(bool) & (pad[:, :, None] | pad[:, None, :])
+    if wired.any():
+        row = int(np.flatnonzero(wired.any(axis=(1, 2)))[0])
+        vertex = int(np.flatnonzero(pad[row] & (wired[row].any(axis=0) | wired[row].any(axis=1)))[0])
+        raise ValueError(
+            f"cell {row}: padding vertex {vertex} (label {PAD_LABEL}) has edges; padding vertices must be isolated"
+        )
+    if (np.diff(pad.astype(np.int8), axis=1) >= 0).all():
+        return adjacency, labels
+    order = np.argsort(pad, axis=1, kind="stable")
+    rows = np.take_along_axis(adjacency, order[:, :, None], axis=1)
+    return np.take_along_axis(rows, order[:, None, :], axis=2), np.take_along_axis(labels, order, axis=1)

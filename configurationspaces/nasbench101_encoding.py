@@ -2,7 +2,8 @@
 
 Every function takes pruned cells as the fixed-size arrays of
 :func:`configurationspaces.nasbench101.cells_to_arrays`: ``adjacency`` (N, 7, 7) and official
-``labels`` (N, 7), a cell of n vertices in the top-left block and ``PAD_LABEL`` after it.
+``labels`` (N, 7), a cell of n vertices in the top-left block and ``PAD_LABEL`` after it
+(padding elsewhere, e.g. before the output, is moved there first).
 
 * :func:`flat_encoding` - the 21 upper-triangle edges plus a one-hot op of each of the 5
   interior slots (36 values), with every cell's output moved to vertex 6 so that a column
@@ -22,6 +23,7 @@ from configurationspaces.nasbench101 import (
     OP_LABELS,
     OPS,
     PAD_LABEL,
+    compact_padding,
     output_last,
 )
 
@@ -62,7 +64,7 @@ def _check(adjacency, labels) -> tuple[np.ndarray, np.ndarray]:
     if not np.isin(labels, known).all():
         bad = labels[~np.isin(labels, known)].ravel()[0].item()
         raise ValueError(f"unknown op label {bad!r}; known labels are {sorted(known.tolist())}")
-    return adjacency, labels
+    return compact_padding(adjacency, labels)
 
 
 def _interior_one_hot(labels: np.ndarray) -> np.ndarray:

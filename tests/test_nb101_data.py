@@ -225,7 +225,7 @@ def test_converter_writes_the_neural_predictor_layout(tmp_path, records, referen
 
     tfrecord, hdf5 = tmp_path / "nasbench_only108.tfrecord", tmp_path / "nasbench.hdf5"
     write_records(tfrecord, map(build_record, _runs_as_records(records)))
-    convert_tfrecord_to_hdf5(tfrecord, hdf5, progress=False)
+    assert convert_tfrecord_to_hdf5(tfrecord, hdf5, progress=False) == 30
     with h5py.File(hdf5, "r") as handle:
         assert handle["hash"].dtype == np.dtype("S32")
         assert handle["adjacency"].shape == (30, 7, 7) and handle["adjacency"].dtype == np.int8
@@ -261,15 +261,20 @@ def test_hdf5_written_independently_is_read(tmp_path, records, reference):
     _same_table(NASBench101Dataset.from_hdf5(path), reference)
 
 
-def test_unknown_format_and_bad_hdf5(tmp_path):
-    with pytest.raises(ValueError, match="cannot tell the format"):
-        NASBench101Dataset.load(tmp_path / "data.csv")
+def test_hdf5_without_the_datasets_is_refused(tmp_path):
     h5py = pytest.importorskip("h5py")
     path = tmp_path / "other.hdf5"
     with h5py.File(path, "w") as handle:
         handle["hash"] = np.zeros(1)
     with pytest.raises(ValueError, match="missing datasets"):
         NASBench101Dataset.load(path)
+
+
+def test_hdf5_is_written_atomically(tmp_path, reference):
+    pytest.importorskip("h5py")
+    path = reference.to_hdf5(tmp_path / "nasbench.hdf5")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["nasbench.hdf5"]  # no staging file left
+    _same_table(NASBench101Dataset.load(path), reference)
 
 
 # --- NASLib JSON -----------------------------------------------------------------------------

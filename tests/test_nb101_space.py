@@ -17,6 +17,8 @@ from configurationspaces.nasbench101 import (
     Cell,
     arrays_to_cells,
     cells_to_arrays,
+    compact_padding,
+    graph_hash,
     is_valid,
     output_last,
 )
@@ -94,6 +96,52 @@ def test_hash_is_invariant_to_isomorphic_vertex_orders(records):
             assert Cell(permuted, permuted_ops).module_hash() == module_hash
             relabelled += 1
     assert relabelled == 56  # all non-identity topological orders of the 30 records
+
+
+def _padded_before_output(adjacency, labels):
+    """Top-left (N, 7, 7)/(N, 7) arrays re-padded the other common way: padding before the output."""
+    return output_last(adjacency, labels)
+
+
+def test_padded_cells_hash_and_load_like_the_cell(records):
+    cells = [Cell(r["module_adjacency"], r["module_operations"]) for r in records.values()]
+    top_left = cells_to_arrays(cells)
+    before_output = _padded_before_output(*top_left)
+    assert (before_output[1] == PAD_LABEL).any(axis=1).sum() == 4  # records with fewer than 7 vertices
+    for layout in (top_left, before_output):
+        for module_hash, cell, matrix, labels in zip(records, cells, *layout):
+            assert graph_hash(matrix, labels) == module_hash
+            assert Cell.from_labels(matrix, labels) == cell
+        assert arrays_to_cells(*layout) == cells
+    # The unpadded hash of a padded matrix would differ: padding is not silently hashed.
+    small = next(i for i, c in enumerate(cells) if c.num_vertices < 7)
+    matrix, labels = top_left[0][small], top_left[1][small]
+    assert graph_hash(matrix, np.where(labels == PAD_LABEL, 0, labels)) != list(records)[small]
+
+
+def test_padding_with_an_edge_is_refused():
+    matrix = np.zeros((4, 4), dtype=int)
+    matrix[0, 2] = matrix[2, 3] = matrix[0, 1] = 1  # vertex 1 is wired
+    labels = [-1, PAD_LABEL, 0, -2]
+    with pytest.raises(ValueError, match="padding vertex 1 .* has edges"):
+        graph_hash(matrix, labels)
+    with pytest.raises(ValueError, match="padding vertex 1 .* has edges"):
+        Cell.from_labels(matrix, labels)
+    adjacency = np.zeros((2, 7, 7), dtype=np.int8)
+    adjacency[1, 0, 6] = 1
+    with pytest.raises(ValueError, match="cell 1: padding vertex 6"):
+        compact_padding(adjacency, np.array([[-1, -2, *[PAD_LABEL] * 5]] * 2))
+
+
+def test_encodings_do_not_depend_on_where_the_padding_sits(records):
+    cells = [Cell(r["module_adjacency"], r["module_operations"]) for r in records.values()]
+    top_left = cells_to_arrays(cells)
+    before_output = _padded_before_output(*top_left)
+    assert not np.array_equal(top_left[1], before_output[1])
+    for encode in (flat_encoding, path_encoding):
+        assert np.array_equal(encode(*top_left), encode(*before_output))
+    for key, value in graph_tensors(*top_left).items():
+        assert np.array_equal(value, graph_tensors(*before_output)[key]), key
 
 
 def test_hash_separates_different_cells(records):

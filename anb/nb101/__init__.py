@@ -4,9 +4,10 @@ The search space itself (cells, validation, hashing, sampling, encodings, cost) 
 ``configurationspaces.nasbench101*``; see ``dataset/nasbench101.md`` for the data formats.
 """
 
-from anb.nb101.data import EPOCHS, N_SEEDS, POINTS, QUANTITIES, NASBench101Dataset, data_dir
-from anb.nb101.predictors import PREDICTORS, NB101Predictor, fit_eval, fit_split, rank_cells
-from anb.nb101.splits import SPLIT_NAMES, split_indices
+from anb.nb101.data import NASBench101Dataset, data_dir, default_data_file
+from anb.nb101.layout import EPOCHS, N_SEEDS, POINTS, QUANTITIES
+from anb.nb101.predictors import PREDICTORS, NB101Predictor, accuracy_floor, fit_eval, fit_split, rank_cells
+from anb.nb101.splits import SPLIT_NAMES, complement, split_indices
 
 __all__ = [
     "EPOCHS",
@@ -17,7 +18,10 @@ __all__ = [
     "PREDICTORS",
     "QUANTITIES",
     "SPLIT_NAMES",
+    "accuracy_floor",
+    "complement",
     "data_dir",
+    "default_data_file",
     "fit_eval",
     "fit_split",
     "rank_cells",

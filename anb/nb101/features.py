@@ -49,6 +49,6 @@ def feature_names(features: str = DEFAULT_FEATURES) -> list[str]:
     return [name for part in parse_features(features) for name in names[part]]
 
 
-def encode(adjacency, labels, features: str = DEFAULT_FEATURES) -> np.ndarray:
+def encode_cells(adjacency, labels, features: str = DEFAULT_FEATURES) -> np.ndarray:
     """(N, F) float32 features of pruned cells given as ``cells_to_arrays`` arrays."""
     return np.concatenate([_ENCODERS[part](adjacency, labels) for part in parse_features(features)], axis=1)

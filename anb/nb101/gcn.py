@@ -5,6 +5,13 @@ and, with separate weights, with its successors (row-normalised adjacency with s
 and its transpose), so information flows both ways along the DAG. The vertex states are
 averaged over the cell's real vertices and a small MLP maps them to the accuracy.
 
+Training is robust to diverged cells by default (``loss="huber"``): the target is centred on
+its median and scaled by its robust standard deviation (1.4826 x the median absolute
+deviation), and the loss is quadratic within one such deviation and linear beyond it. One
+cell at 10 % among cells at 90 +- 2 % would otherwise inflate the standard deviation that
+scales every target and dominate a squared loss. ``loss="mse"`` is the plain squared loss
+on the mean/std-standardised target.
+
 Needs PyTorch, an optional dependency: ``pip install 'anb[gnn]'``.
 """
 
@@ -26,7 +33,11 @@ DEFAULTS = {
     "batch_size": 32,
     "lr": 2e-3,
     "weight_decay": 1e-4,
+    "loss": "huber",
 }
+LOSSES = ("huber", "mse")
+# 1.4826 x MAD estimates the standard deviation of a normal sample, whatever its outliers.
+MAD_TO_STD = 1.4826
 
 
 def _torch():
@@ -89,6 +100,15 @@ def _normalised(adjacency: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return forward.astype(np.float32), backward.astype(np.float32)
 
 
+def _centre_and_scale(y: np.ndarray, loss: str) -> tuple[float, float]:
+    if loss == "huber":
+        centre = float(np.median(y))
+        scale = MAD_TO_STD * float(np.median(np.abs(y - centre)))
+    else:
+        centre, scale = float(y.mean()), float(y.std())
+    return centre, scale or float(y.std()) or 1.0
+
+
 class GCNPredictor:
     """``fit(adjacency, labels, y)`` / ``predict(adjacency, labels)`` on ``cells_to_arrays`` arrays."""
 
@@ -97,6 +117,8 @@ class GCNPredictor:
         if unknown:
             raise ValueError(f"unknown GCN parameters {sorted(unknown)}; known: {sorted(DEFAULTS)}")
         self.params = {**DEFAULTS, **(params or {})}
+        if self.params["loss"] not in LOSSES:
+            raise ValueError(f"GCN loss must be one of {list(LOSSES)}; got {self.params['loss']!r}")
         self.seed = int(seed)
         self.network_ = None
 
@@ -115,8 +137,9 @@ class GCNPredictor:
         p = self.params
         inputs = self._tensors(torch, adjacency, labels)
         # Train on a standardised target: the accuracies span a few percent around 0.9.
-        self.y_mean_, self.y_std_ = float(y.mean()), float(y.std()) or 1.0
+        self.y_mean_, self.y_std_ = _centre_and_scale(y, p["loss"])
         target = torch.from_numpy(((y - self.y_mean_) / self.y_std_).astype(np.float32))
+        loss_function = torch.nn.functional.huber_loss if p["loss"] == "huber" else torch.nn.functional.mse_loss
         network = _build_network(torch, inputs[0].shape[-1], p["hidden"], p["layers"], p["head"], p["dropout"])
         optimiser = torch.optim.Adam(network.parameters(), lr=p["lr"], weight_decay=p["weight_decay"])
         network.train()
@@ -125,7 +148,7 @@ class GCNPredictor:
                 order = torch.from_numpy(rng.permutation(len(y)))
                 for batch in order.split(p["batch_size"]):
                     optimiser.zero_grad()
-                    loss = torch.nn.functional.mse_loss(network(*(t[batch] for t in inputs)), target[batch])
+                    loss = loss_function(network(*(t[batch] for t in inputs)), target[batch])
                     loss.backward()
                     optimiser.step()
         self.network_ = network.eval()
