@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from anb import cache_entry, paths, store
+from anb import adapt, cache_entry, paths, store
 from anb.devices import discover_devices
 from anb.download import DownloadError
 from anb.ensemble import ANBEnsemble
@@ -166,6 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
     cache = sub.add_parser("cache", help="where the cache is and what it holds")
     cache.add_argument("--clear", action="store_true", help="delete every cached surrogate")
     cache.set_defaults(func=cmd_cache)
+    adapt.add_parser(sub)
     return parser
 
 
