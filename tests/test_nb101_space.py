@@ -140,6 +140,7 @@ def test_encodings_do_not_depend_on_where_the_padding_sits(records):
     assert not np.array_equal(top_left[1], before_output[1])
     for encode in (flat_encoding, path_encoding):
         assert np.array_equal(encode(*top_left), encode(*before_output))
+    assert np.array_equal(network_cost(*top_left), network_cost(*before_output))
     for key, value in graph_tensors(*top_left).items():
         assert np.array_equal(value, graph_tensors(*before_output)[key]), key
 

@@ -62,6 +62,7 @@ def default_data_file() -> Path:
             return directory / name
     raise _no_data(directory, ", ".join(DEFAULT_FILES))
 
+
 class NASBench101Dataset:
     """NAS-Bench-101 cells and their training results (see the module docstring)."""
 
