@@ -253,3 +253,20 @@ def test_print_paths_names_what_a_run_writes(tmp_path, capsys):
     assert printed["config_file"].endswith("lgb_accel/zcu102/latency/seed-4/lgb_accel_zcu102_latency_configspace.json")
     assert printed["package_config"] == printed["default_config"] and Path(printed["default_config"]).is_file()
     assert not (tmp_path / "lgb_accel").exists()
+
+
+@pytest.mark.parametrize("family, size", [("xgb", "param:max_depth"), ("lgb", "param:num_leaves")])
+def test_cheaper_variants_raise_the_learning_rate_and_shrink_the_trees(family, size):
+    from anb.hpo.warm_start import cheaper_variants
+    from anb.model_config import default_config_path, read_configspace
+
+    space = read_configspace(default_config_path(family))
+    default = space.get_default_configuration()
+    variants = cheaper_variants(space, family, limit=10)
+    assert 3 <= len(variants) <= 5 and default not in variants
+    for variant in variants:
+        assert variant["param:learning_rate"] > default["param:learning_rate"] and variant[size] < default[size]
+        changed = {k for k in default.keys() if variant[k] != default[k]}
+        assert changed == {"param:learning_rate", size}
+    assert cheaper_variants(space, family, limit=2) == variants[:2]
+    assert cheaper_variants(space, "svr", limit=5) == []

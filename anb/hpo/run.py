@@ -28,6 +28,7 @@ from anb.hpo.objective import ERROR, OBJECTIVES, ValidationCostObjective
 from anb.hpo.results import RUNHISTORY_FILE, HPOResult, runhistory_table, write_history_files, write_results
 from anb.hpo.selection import DEFAULT_TOLERANCE
 from anb.hpo.space import check_space_for_family, space_fingerprint
+from anb.hpo.warm_start import cheaper_variants
 from anb.splits import write_json_atomic
 from anb.targets import Target
 from anb.training import SideData
@@ -134,8 +135,11 @@ def run_hpo(*, family: str, model: str, target: Target, space: ConfigurationSpac
         # With an existing cluster its workers decide the parallelism, not this number.
         n_workers=1 if scheduler_address else int(n_workers), use_default_config=True, seed=int(seed),
     )
+    # The default and its cheaper variants are evaluated first, then a Sobol design, all within n_trials.
+    warm_start = cheaper_variants(space, family, limit=n_trials - n_initial - 1)
     facade_parts = {
-        "initial_design": HyperparameterOptimizationFacade.get_initial_design(scenario, n_configs=n_initial),
+        "initial_design": HyperparameterOptimizationFacade.get_initial_design(
+            scenario, n_configs=n_initial, additional_configs=warm_start),
         "intensifier": HyperparameterOptimizationFacade.get_intensifier(scenario, max_config_calls=1),
         "acquisition_maximizer": HyperparameterOptimizationFacade.get_acquisition_maximizer(scenario, challengers=ACQ_CHALLENGERS),
         "multi_objective_algorithm": ParEGO(scenario, seed=int(seed)),

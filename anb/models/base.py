@@ -30,6 +30,9 @@ class Surrogate(ABC):
     thread_param: str | None = None
     # The folder of configs/model_configs/ that holds this family's configs.
     config_folder: str = ""
+    # The integer parameter that bounds the size of each tree (None: not a tree model), which
+    # cost-aware tuning shrinks to find cheaper relatives of a tuned config.
+    tree_size_param: str | None = None
 
     def __init__(self, params: dict | None = None, seed: int = 0):
         self.params = dict(params or {})

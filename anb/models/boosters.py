@@ -5,18 +5,22 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import lightgbm as lgb
 import numpy as np
 import xgboost as xgb
 
 from anb.models.base import Surrogate
 from anb.models.prediction_cost import lgb_split_nodes_per_row, xgb_split_nodes_per_row
+from anb.models.tree_table import TreeTable, UnsupportedModel
 
 DEFAULT_ROUNDS = 2000
 DEFAULT_EARLY_STOP = 100
 # Below this many rows a prediction is one thread's work: waking an OpenMP team costs more than
 # it saves, and on a busy machine it costs several times more (search loops query few rows).
 SMALL_BATCH_ROWS = 2048
+# Up to this many rows an xgboost member predicts through its TreeTable: xgboost's per-call setup
+# walks every node of the model, which costs as much as predicting ~100 rows of ~5,000-tree
+# members (measured with benchmarks/query_speed.py); past it xgboost's blocked predictor is faster.
+TABLE_ROWS = 64
 
 
 _BOOSTER_COMMON = frozenset({"num_rounds", "early_stopping_rounds", "objective", "learning_rate", "max_depth", "max_bin",
@@ -38,6 +42,9 @@ class XGBSurrogate(Surrogate):
     }
     thread_param = "nthread"
     config_folder = "gradient_boosting"
+    tree_size_param = "max_depth"
+    # The booster's trees for small predictions; None: predict through xgboost only.
+    table_: TreeTable | None = None
 
     def _booster_params(self) -> dict:
         params = {k: v for k, v in self.params.items() if k not in ("num_rounds", "early_stopping_rounds")}
@@ -65,8 +72,11 @@ class XGBSurrogate(Surrogate):
         if stop is not None:
             booster = booster[: booster.best_iteration + 1]
         self.booster_ = booster
+        self.table_ = _tree_table(booster)
 
     def _predict(self, X):
+        if len(X) <= TABLE_ROWS and self.table_ is not None:
+            return self.table_.predict(X)
         threads = 1 if len(X) < SMALL_BATCH_ROWS else _n_threads()
         if threads != getattr(self, "threads_", None):
             self.booster_.set_param({"nthread": threads})
@@ -77,11 +87,21 @@ class XGBSurrogate(Surrogate):
         self.booster_.save_model(path)
 
     def _load_model(self, path: Path):
-        self.booster_ = xgb.Booster(model_file=str(path))
+        raw = path.read_bytes()
+        self.booster_ = xgb.Booster(model_file=bytearray(raw))
+        self.table_ = _tree_table(self.booster_, raw)
 
     def evaluations_per_row(self, X) -> float:
         """Split nodes a row passes through, summed over the trees and averaged over ``X``."""
         return float(xgb_split_nodes_per_row(self.booster_, np.asarray(X, dtype=np.float64)).mean())
+
+
+def _tree_table(booster: xgb.Booster, raw: bytes | None = None) -> TreeTable | None:
+    """The booster's TreeTable, or None when it uses what the table does not reproduce."""
+    try:
+        return TreeTable(booster, raw)
+    except UnsupportedModel:
+        return None
 
 
 class LGBSurrogate(Surrogate):
@@ -96,8 +116,11 @@ class LGBSurrogate(Surrogate):
     }
     thread_param = "num_threads"
     config_folder = "gradient_boosting"
+    tree_size_param = "num_leaves"
 
     def _fit(self, X, y, X_val, y_val):
+        import lightgbm as lgb  # here, as in _load_model: an xgb-only process never loads LightGBM
+
         params = {k: v for k, v in self.params.items() if k not in ("num_rounds", "early_stopping_rounds")}
         params.setdefault("objective", "regression")
         params.setdefault("num_threads", _n_threads())
@@ -123,6 +146,8 @@ class LGBSurrogate(Surrogate):
         self.booster_.save_model(str(path), num_iteration=self.best_iteration_)
 
     def _load_model(self, path: Path):
+        import lightgbm as lgb
+
         self.booster_ = lgb.Booster(model_file=str(path))
 
     def evaluations_per_row(self, X) -> float:

@@ -48,6 +48,7 @@ class ForestSurrogate(_SklearnSurrogate):
         "max_features", "max_leaf_nodes", "min_impurity_decrease", "bootstrap", "oob_score", "max_samples", "ccp_alpha",
     })
     config_folder = "random_forest"
+    tree_size_param = "max_depth"
 
     def _estimator(self):
         return RandomForestRegressor(**self.params, random_state=self.seed, n_jobs=-1)

@@ -1,0 +1,123 @@
+"""Cost against fidelity of the committed model configs, next to the configs before cost-aware tuning.
+
+For each of the nine targets, each config (the package's, and the one committed before the
+tuning weighed prediction cost, kept in benchmarks/configs_before_cost_aware_tuning/) is fitted
+on the train side of the published split, early-stopped on its validation side, with seeds
+0, 1 and 2, and scored on its test side. Printed per target and config: trees, max depth,
+evaluations per row (split nodes a test row passes through, all trees), the time to predict
+100,000 rows (best of 3, xgboost/LightGBM's own predictor on all cores, the two configs timed
+back to back), and the test Kendall tau (mean of the seeds).
+
+    python benchmarks/cost_fidelity.py                       # xgb, seeds 0 1 2
+    python benchmarks/cost_fidelity.py --families xgb lgb --seeds 0
+
+Targets (issue 11): on every target, tau >= tau before - 0.002 and evaluations per row <= 1/5 of before.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+BEFORE_DIR = HERE / "configs_before_cost_aware_tuning"
+BULK_ROWS = 100_000
+TAU_SLACK = 0.002
+COST_RATIO = 5.0
+
+
+def fit_config(family, config_path, sides, seed) -> tuple[object, dict]:
+    from anb.metrics import evaluate_metrics
+    from anb.model_config import read_model_params
+    from anb.training import fit_members
+
+    [model] = fit_members(family, read_model_params(config_path), sides, 1, seed, progress=False)
+    test = sides["test"]
+    return model, {
+        "tau": evaluate_metrics(test.y, model.predict(test.X))["kendall_tau"],
+        "evaluations": model.evaluations_per_row(test.X),
+    }
+
+
+def tree_shape(model) -> tuple[int, int]:
+    """(trees, deepest leaf) of a fitted booster."""
+    from anb.models.prediction_cost import lgb_leaf_depths, xgb_node_depths
+
+    if model.family == "xgb":
+        depth, offsets = xgb_node_depths(model.booster_)
+        return len(offsets), int(depth.max())
+    leaf_depths = lgb_leaf_depths(model.booster_, model.best_iteration_)
+    return len(leaf_depths), int(max(d.max() for d in leaf_depths))
+
+
+def bulk_seconds(model, X: np.ndarray) -> float:
+    rows = np.resize(X, (BULK_ROWS, X.shape[1]))
+    best = np.inf
+    for _ in range(3):
+        start = time.perf_counter()
+        model.predict(rows)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--families", nargs="+", default=["xgb"], choices=["xgb", "lgb"])
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--split-dir", default=None, help="default: $ANB_DATA_DIR/default_split (the published split)")
+    args = parser.parse_args(argv)
+
+    from anb import paths
+    from anb.dataset import load_dataset
+    from anb.model_config import config_file_name, default_config_path
+    from anb.splits import load_split_dir
+    from anb.targets import all_targets
+    from anb.training import split_data
+
+    split_dir = Path(args.split_dir) if args.split_dir else paths.data_dir() / "default_split"
+    data = load_dataset()
+    split = load_split_dir(split_dir, data)
+    print(f"split {split_dir}; seeds {args.seeds}; {os.cpu_count()} cores; bulk = {BULK_ROWS:,} rows, best of 3")
+    verdicts = []
+    for family in args.families:
+        header = (f"\n{family}: before -> now\n| target | trees | max depth | evaluations/row | ratio | "
+                  f"bulk s per 100k | test tau | delta tau |\n|---|---|---|---|---|---|---|---|")
+        print(header)
+        for target in all_targets():
+            sides, _ = split_data(data, split, target)
+            configs = {"before": BEFORE_DIR / config_file_name(family, target.device, target.metric),
+                       "now": default_config_path(family, target.device, target.metric)}
+            row = {}
+            for name, path in configs.items():
+                fits = [fit_config(family, path, sides, seed) for seed in args.seeds]
+                model = fits[0][0]
+                trees, depth = tree_shape(model)
+                row[name] = {"trees": trees, "depth": depth, "model": model,
+                             "evaluations": float(np.mean([f[1]["evaluations"] for f in fits])),
+                             "tau": float(np.mean([f[1]["tau"] for f in fits]))}
+            for name in configs:  # timed back to back, after both are fitted
+                row[name]["bulk"] = bulk_seconds(row[name]["model"], sides["test"].X)
+            before, now = row["before"], row["now"]
+            ratio = before["evaluations"] / now["evaluations"]
+            delta = now["tau"] - before["tau"]
+            ok = delta >= -TAU_SLACK and ratio >= COST_RATIO
+            verdicts.append((family, target.label, ok, delta, ratio))
+            print(f"| {target.label} | {before['trees']:,} -> {now['trees']:,} | {before['depth']} -> {now['depth']} | "
+                  f"{before['evaluations']:,.0f} -> {now['evaluations']:,.0f} | {ratio:.1f}x | "
+                  f"{before['bulk']:.3f} -> {now['bulk']:.3f} | {before['tau']:.4f} -> {now['tau']:.4f} | {delta:+.4f} |",
+                  flush=True)
+    failed = [v for v in verdicts if not v[2]]
+    print(f"\ntargets met (tau >= before - {TAU_SLACK}, evaluations/row <= before / {COST_RATIO:g}): "
+          f"{len(verdicts) - len(failed)} of {len(verdicts)}")
+    for family, label, _, delta, ratio in failed:
+        print(f"  missed: {family} {label}: delta tau {delta:+.4f}, {ratio:.1f}x fewer evaluations")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
