@@ -26,7 +26,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.linear_model import RidgeCV
 from sklearn.model_selection import KFold
 from tqdm.auto import tqdm
 
@@ -84,6 +83,8 @@ class TransferModel:
 
     def fit(self, donors: np.ndarray, cost: np.ndarray, y: np.ndarray) -> TransferModel:
         """``donors``: (n, d) donor predictions (positive, in their units); ``cost``: :func:`log_cost`."""
+        from sklearn.linear_model import RidgeCV  # here: a process that only queries never fits one
+
         raw = np.hstack([np.log(donors), cost])
         self.mean_ = raw.mean(axis=0)
         scale = raw.std(axis=0)
@@ -126,7 +127,7 @@ def donor_targets(exclude_device: str) -> list[Target]:
 
 def donor_predictions(donors: list[Target], encoded: np.ndarray, progress: bool = False) -> np.ndarray:
     """``(n, len(donors))`` mean predictions of the donors' cached (else built) surrogates."""
-    from anb.ensemble import ANBEnsemble
+    from anb.ensemble import ANBEnsemble  # here: the store imports this module to build few-shot entries
 
     columns = []
     for target in donors:

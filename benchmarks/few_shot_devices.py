@@ -43,7 +43,7 @@ from scipy.stats import kendalltau
 
 from anb.dataset import load_dataset
 from anb.features import features_from_encoded
-from anb.few_shot import TransferModel, distil, log_cost, DistilSet
+from anb.few_shot import COST_WEIGHT, DistilSet, TransferModel, distil, log_cost
 from anb.models import make_surrogate
 from anb.targets import Target, all_targets
 from configurationspaces.efficientnet_encoding import encode
@@ -105,7 +105,7 @@ def most_similar(donor_pred: np.ndarray, y: np.ndarray) -> tuple[int, float]:
 
 
 def evaluate(target: Target, donor_targets: list[Target], donors: Donors, sizes, seeds: int, distil_set: DistilSet | None,
-             distil_params: dict, cost: np.ndarray) -> list[dict]:
+             distil_params: dict, cost: np.ndarray, cost_weight: float) -> list[dict]:
     data = donors.data
     measured = np.flatnonzero(data[target.column].notna().to_numpy())
     y_all = data[target.column].to_numpy(float)
@@ -120,7 +120,7 @@ def evaluate(target: Target, donor_targets: list[Target], donors: Donors, sizes,
             train = np.sort(np.random.default_rng(seed).choice(measured, size=n, replace=False))
             test = np.setdiff1d(measured, train)
             y, y_test = y_all[train], y_all[test]
-            teacher = TransferModel().fit(donor_rows[train], cost[train], y)
+            teacher = TransferModel(cost_weight).fit(donor_rows[train], cost[train], y)
             result = {"few-shot": tau(teacher.predict_log(donor_rows[test], cost[test]), y_test)}
             if distil_set is not None:
                 student = distil("xgb", teacher, distil_set, seed, distil_params)
@@ -142,6 +142,8 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=SEEDS)
     parser.add_argument("--distil", action="store_true", help="also score the distilled booster ANBEnsemble holds")
     parser.add_argument("--quick", action="store_true", help="smoke test: 2 targets, N=10 and 50, 1 seed, small fits")
+    parser.add_argument("--cost-weight", type=float, default=COST_WEIGHT,
+                        help=f"the transfer model's cost weight (default {COST_WEIGHT}; 0: donors only)")
     parser.add_argument("--csv", help="write every fit's tau here (for plots/few_shot_devices.py)")
     args = parser.parse_args()
     start = time.perf_counter()
@@ -167,7 +169,7 @@ def main() -> None:
     rows = []
     for target in left_out:
         donor_targets = [t for t in device_targets if t.device != target.device]
-        rows += evaluate(target, donor_targets, donors, sizes, seeds, distil_set, distil_params, cost)
+        rows += evaluate(target, donor_targets, donors, sizes, seeds, distil_set, distil_params, cost, args.cost_weight)
         print(f"{target.label} done ({time.perf_counter() - start:.0f} s)", flush=True)
     results = pd.DataFrame(rows)
     if args.csv:

@@ -98,7 +98,8 @@ def test_a_plugin_with_30_measurements_gets_a_transferred_surrogate(hide_device,
     assert not any(d.startswith("zcu102") for d in manifest["few_shot"]["donors"])
 
 
-def test_adapt_names_a_missing_metric_column_and_too_few_rows(tmp_path, capsys):
+def test_adapt_names_a_missing_metric_column_and_too_few_rows(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # where the default --out would be written
     frame = pd.DataFrame(np.zeros((5, len(default_layout().names)), dtype=int), columns=default_layout().names)
     frame["throughput"] = 100.0
     path = tmp_path / "m.csv"
@@ -106,7 +107,9 @@ def test_adapt_names_a_missing_metric_column_and_too_few_rows(tmp_path, capsys):
     assert cli.main(["adapt", "--measurements", str(path), "--name", "mine", "--metric", "latency"]) == 2
     err = capsys.readouterr().err
     assert "no column 'latency' or 'latency_mine'" in err and "throughput" in err
-    assert cli.main(["adapt", "--measurements", str(path), "--name", "mine", "--metric", "throughput"]) == 2
+    records = tmp_path / "m.json"
+    records.write_text(frame.to_json(orient="records"))
+    assert cli.main(["adapt", "--measurements", str(records), "--name", "mine", "--metric", "throughput"]) == 2
     assert "holds 5 measurement(s); a new device needs at least 10" in capsys.readouterr().err
     assert cli.main(["adapt", "--measurements", str(path), "--name", "a100", "--metric", "throughput"]) == 2
     assert "a device named 'a100' is already installed" in capsys.readouterr().err
