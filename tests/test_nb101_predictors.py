@@ -12,12 +12,12 @@ from anb.nb101.layout import EPOCHS, POINTS, QUANTITIES
 from anb.nb101.predictors import (
     ZOO,
     NB101Predictor,
-    accuracy_floor,
     fit_eval,
     fit_split,
     rank_cells,
     target_values,
 )
+from anb.nb101.robust import accuracy_floor
 from anb.nb101.splits import complement, split_indices
 from anb.models import family_class
 from configurationspaces.nasbench101 import Cell, output_last

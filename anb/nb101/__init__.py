@@ -6,7 +6,8 @@ The search space itself (cells, validation, hashing, sampling, encodings, cost) 
 
 from anb.nb101.data import NASBench101Dataset, data_dir, default_data_file
 from anb.nb101.layout import EPOCHS, N_SEEDS, POINTS, QUANTITIES
-from anb.nb101.predictors import PREDICTORS, NB101Predictor, accuracy_floor, fit_eval, fit_split, rank_cells
+from anb.nb101.predictors import PREDICTORS, NB101Predictor, fit_eval, fit_split, rank_cells
+from anb.nb101.robust import accuracy_floor
 from anb.nb101.splits import SPLIT_NAMES, complement, split_indices
 
 __all__ = [

@@ -19,8 +19,9 @@ import sys
 from anb.nb101.data import DEFAULT_FILES, NASBench101Dataset, default_data_file
 from anb.nb101.features import DEFAULT_FEATURES
 from anb.nb101.json_layouts import read_cells
-from anb.nb101.predictors import AUTO, DEFAULT_UNITS, PREDICTORS, REST, TARGETS, UNITS, fit_eval, fit_split, rank_cells
+from anb.nb101.predictors import DEFAULT_UNITS, PREDICTORS, REST, TARGETS, UNITS, fit_eval, fit_split, rank_cells
 from anb.nb101.readers import read_json_file
+from anb.nb101.robust import AUTO
 from anb.nb101.splits import SPLIT_NAMES
 from configurationspaces.nasbench101_sampling import sample_cells
 
@@ -137,7 +138,7 @@ def _rank(args) -> int:
     cells = _read_cells(args.cells) if args.cells else sample_cells(args.sample, seed=args.sample_seed, unique=True)
     top = rank_cells(predictor, cells, args.top_k)
     if args.json:
-        print(json.dumps(top, indent=2))
+        print(_json_text(top))
         return 0
     print(
         f"top {len(top)} of {len(cells)} cells by predicted {args.target} accuracy "

@@ -21,6 +21,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from anb.nb101.robust import robust_centre_scale
 from configurationspaces.nasbench101_encoding import graph_tensors
 
 DEFAULTS = {
@@ -36,8 +37,6 @@ DEFAULTS = {
     "loss": "huber",
 }
 LOSSES = ("huber", "mse")
-# 1.4826 x MAD estimates the standard deviation of a normal sample, whatever its outliers.
-MAD_TO_STD = 1.4826
 
 
 def _torch():
@@ -102,11 +101,8 @@ def _normalised(adjacency: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _centre_and_scale(y: np.ndarray, loss: str) -> tuple[float, float]:
     if loss == "huber":
-        centre = float(np.median(y))
-        scale = MAD_TO_STD * float(np.median(np.abs(y - centre)))
-    else:
-        centre, scale = float(y.mean()), float(y.std())
-    return centre, scale or float(y.std()) or 1.0
+        return robust_centre_scale(y)
+    return float(y.mean()), float(y.std()) or 1.0
 
 
 class GCNPredictor:

@@ -7,16 +7,15 @@ The zoo models (``anb.models.make_surrogate``) and the MLP see a feature matrix
 Training is robust to diverged cells by default. A run that diverged leaves a cell at 10-80 %
 among cells at 90 +- 3 %; one such cell in a training sample of 172 cost the GCN 0.3 of Kendall
 tau. :func:`fit_split` therefore drops training cells below ``min_train_accuracy``: by default
-(``"auto"``) those more than ``FENCE_DEVIATIONS`` robust standard deviations (1.4826 x the
-median absolute deviation) below the median of the training sample, a fence that moves with
-the data instead of assuming NAS-Bench-101's CIFAR-10 range; ``None`` keeps every cell. The GCN
-also trains with a Huber loss on a median/MAD-scaled target (:mod:`anb.nb101.gcn`). Test cells
-are never filtered.
+(``"auto"``) those more than 5 robust standard deviations (1.4826 x the median absolute
+deviation) below the median of the training sample (:func:`anb.nb101.robust.accuracy_floor`);
+``None`` keeps every cell. The GCN also trains with a Huber loss on a median/MAD-scaled target
+(:mod:`anb.nb101.gcn`). Test cells are never filtered.
 """
 
 from __future__ import annotations
 
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 from sklearn.compose import TransformedTargetRegressor
@@ -28,7 +27,7 @@ from anb.metrics import evaluate_metrics
 from anb.models import family_class, make_surrogate
 from anb.nb101.data import NASBench101Dataset
 from anb.nb101.features import DEFAULT_FEATURES, encode_cells, parse_features
-from anb.nb101.gcn import MAD_TO_STD
+from anb.nb101.robust import AUTO, accuracy_floor, check_min_accuracy
 from anb.nb101.splits import SPLIT_NAMES, complement, split_indices
 from configurationspaces.nasbench101 import Cell, cells_to_arrays
 
@@ -36,8 +35,6 @@ ZOO = ("xgb", "lgb", "sklearn_forest", "svr")
 PREDICTORS = (*ZOO, "mlp", "gcn")
 REST = "rest"  # test split: the cells of the same dataset that are not in the training split
 TARGETS = ("validation", "test")
-AUTO = "auto"
-FENCE_DEVIATIONS = 5.0
 # Reported errors are in the accuracy's units: percentage points (MSE in %^2) by default, as
 # the literature reports them, or the fractions the data hold.
 UNITS = {"percent": 100.0, "fraction": 1.0}
@@ -153,29 +150,6 @@ def _with_target(dataset: NASBench101Dataset, indices: np.ndarray, target: str) 
     y = target_values(dataset, target)[indices]
     keep = np.isfinite(y)
     return indices[keep], y[keep]
-
-
-def check_min_accuracy(min_train_accuracy):
-    """``"auto"``, ``None`` or a fraction in (0, 1]; ValueError naming the value otherwise."""
-    if min_train_accuracy is None or min_train_accuracy == AUTO:
-        return min_train_accuracy
-    if isinstance(min_train_accuracy, Real) and not isinstance(min_train_accuracy, bool):
-        if 0 < min_train_accuracy <= 1:
-            return float(min_train_accuracy)
-    raise ValueError(
-        f"min_train_accuracy must be {AUTO!r}, None or a fraction in (0, 1]; got {min_train_accuracy!r}"
-    )
-
-
-def accuracy_floor(y: np.ndarray, min_train_accuracy=AUTO) -> float:
-    """The lowest training accuracy kept (``-inf`` keeps all); ``"auto"``: see the module docstring."""
-    if min_train_accuracy is None:
-        return -np.inf
-    if min_train_accuracy != AUTO:
-        return float(min_train_accuracy)
-    centre = float(np.median(y))
-    spread = MAD_TO_STD * float(np.median(np.abs(y - centre))) or float(np.std(y))
-    return centre - FENCE_DEVIATIONS * spread
 
 
 def _fit_sample(dataset, train_split, model, features, split_seed, model_seed, target, params, min_train_accuracy):
