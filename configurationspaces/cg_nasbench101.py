@@ -71,7 +71,7 @@ def _cell(adjacency, labels, in_channels: int, out_channels: int, res: int):
         is_pool = label == OP_LABELS[MAXPOOL3X3]
         n_inputs = from_input[:, i] + edge[:, 1:v, v].sum(axis=1)
         projection = _conv_bn_relu(b, in_channels, c, res, 1, from_input[:, i])
-        b.chain([SEGMENT_INPUT, projection[0]], from_input[:, i])
+        b.chain([SEGMENT_INPUT, *projection], from_input[:, i])
         total = b.node("add", in_channels=c, in_res=res, when=n_inputs > 1)
         op = _conv_bn_relu(b, c, c, res, np.where(label == OP_LABELS[CONV3X3], 3, 1), is_conv)
         pool = b.node("max_pool", in_channels=c, in_res=res, kernel=3, when=is_pool)
@@ -84,7 +84,7 @@ def _cell(adjacency, labels, in_channels: int, out_channels: int, res: int):
             b.edge(exit[u], entry[i], edge[:, u + 1, v])
     concat = b.node("concat", in_channels=out_channels, in_res=res, when=n_feeding > 1)
     projection = _conv_bn_relu(b, in_channels, out_channels, res, 1, direct)
-    b.chain([SEGMENT_INPUT, projection[0]], direct)
+    b.chain([SEGMENT_INPUT, *projection], direct)
     add = b.node("add", in_channels=out_channels, in_res=res, when=direct & (n_feeding > 0))
     joined = np.where(n_feeding > 1, concat, exit[0])
     for i in range(N_INTERIOR):

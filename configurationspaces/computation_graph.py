@@ -137,20 +137,25 @@ class ComputationGraphs:
             raise IndexError(f"graph index {i} out of range for {len(self)} graphs")
         return self.subset([i])
 
-    def subset(self, indices) -> ComputationGraphs:
-        """The graphs at ``indices``, in that order, renumbered."""
+    def select(self, indices) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """For the graphs at ``indices``: the rows of their nodes, their edges renumbered to
+        those rows' order, and the new node and edge ptr (what :meth:`subset` and mini-batches
+        of per-node arrays need)."""
         indices = np.asarray(indices, dtype=np.int64)
-        node_index, node_ptr = _ranges(self.node_ptr, indices)
-        edge_index, edge_ptr = _ranges(self.edge_ptr, indices)
+        node_index, node_ptr = _concatenated_ranges(self.node_ptr, indices)
+        edge_index, edge_ptr = _concatenated_ranges(self.edge_ptr, indices)
         # Each kept edge moves by the shift of its graph's first node.
         shift = np.repeat(node_ptr[:-1] - self.node_ptr[indices], np.diff(edge_ptr))
-        return ComputationGraphs(
-            self.nodes[node_index], self.edges[:, edge_index] + shift, node_ptr, edge_ptr,
-            self.convention, self.input_resolution,
-        )
+        return node_index, self.edges[:, edge_index] + shift, node_ptr, edge_ptr
+
+    def subset(self, indices) -> ComputationGraphs:
+        """The graphs at ``indices``, in that order, renumbered."""
+        node_index, edges, node_ptr, edge_ptr = self.select(indices)
+        return ComputationGraphs(self.nodes[node_index], edges, node_ptr, edge_ptr, self.convention,
+                                 self.input_resolution)
 
 
-def _ranges(ptr: np.ndarray, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _concatenated_ranges(ptr: np.ndarray, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The concatenated ranges ``ptr[i]:ptr[i+1]`` for ``i`` in ``indices``, and their new ptr."""
     counts = ptr[indices + 1] - ptr[indices]
     new_ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
@@ -246,18 +251,20 @@ def chain(segments: list[Segment], convention: CostConvention, input_resolution:
 
 
 # Node features a graph predictor reads: one-hot op, then the shape and cost columns below.
-SHAPE_FEATURES = ("kernel", "stride", "log2_in_channels", "log2_out_channels", "downsampling", "macs_share",
-                  "params_share")
+SHAPE_FEATURES = ("kernel", "stride", "log2_in_channels", "log2_out_channels", "downsampling", "log_macs",
+                  "log_params", "macs_share", "params_share")
+N_NODE_FEATURES = len(OPS) + len(SHAPE_FEATURES)
 
 
 def node_features(graphs: ComputationGraphs) -> np.ndarray:
-    """(V, len(OPS) + len(SHAPE_FEATURES)) float32 features, comparable across families.
+    """(V, N_NODE_FEATURES) float32 features, comparable across families.
 
     Resolutions enter relative to the network's input (``downsampling`` is log2 of input
-    resolution over output resolution) and costs as the node's share of its network's total,
-    in log10, because a CIFAR-10 network and an ImageNet network differ in absolute scale.
+    resolution over output resolution), because a CIFAR-10 network and an ImageNet network
+    differ in absolute scale; costs enter both absolute (log10) and as the node's share of its
+    network's total (log10), which is comparable across families.
     """
-    features = np.zeros((len(graphs.nodes), len(OPS) + len(SHAPE_FEATURES)), dtype=np.float32)
+    features = np.zeros((len(graphs.nodes), N_NODE_FEATURES), dtype=np.float32)
     features[np.arange(len(graphs.nodes)), graphs.column("op")] = 1
     macs, params = graphs.node_costs()
     total_macs, total_params = graphs.totals()
@@ -268,6 +275,8 @@ def node_features(graphs: ComputationGraphs) -> np.ndarray:
         np.log2(np.maximum(graphs.column("in_channels"), 1)) / 10,
         np.log2(np.maximum(graphs.column("out_channels"), 1)) / 10,
         np.log2(graphs.input_resolution / graphs.column("out_res")) / 5,
+        np.log10(1 + macs) / 10,
+        np.log10(1 + params) / 8,
         # A node without cost sits one decade below the cheapest share a network here has.
         np.log10(np.maximum(macs / np.maximum(total_macs[graph], 1), 1e-7)) / 7 + 1,
         np.log10(np.maximum(params / np.maximum(total_params[graph], 1), 1e-7)) / 7 + 1,
