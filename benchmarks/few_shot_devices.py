@@ -16,8 +16,9 @@ random architectures the transfer model is distilled on. Refits are cached withi
 Methods, all on the same N measurements and test rows:
 
 * ``few-shot``: ``anb.few_shot.TransferModel`` (what a plugin with few measurements gets);
-* ``distilled``: that model distilled into one xgb booster on the package's features, which is
-  what ``ANBEnsemble`` then holds (with ``--distil``; it is the slow part);
+* ``distilled``: that model distilled into one xgb booster on the package's features with the
+  package's distillation settings, which is what ``ANBEnsemble`` then holds (one member of
+  it; with ``--distil``, the slow part);
 * ``xgb-N``: xgb fitted on the N alone (depth 3, learning rate 0.1, 200 rounds; log target);
 * ``macs``: ranking by analytic MACs (fewer MACs = faster);
 * ``similar``: the other device's surrogate whose ranking of the N agrees best with theirs
@@ -43,7 +44,7 @@ from scipy.stats import kendalltau
 
 from anb.dataset import load_dataset
 from anb.features import features_from_encoded
-from anb.few_shot import COST_WEIGHT, DistilSet, TransferModel, distil, log_cost
+from anb.few_shot import COST_WEIGHT, DISTIL_PARAMS, DISTIL_SAMPLES, DistilSet, TransferModel, distil, log_cost
 from anb.models import make_surrogate
 from anb.targets import Target, all_targets
 from configurationspaces.efficientnet_encoding import encode
@@ -56,9 +57,6 @@ DONOR_PARAMS = {"max_depth": 4, "learning_rate": 0.1, "num_rounds": 400, "early_
                 "subsample": 0.8, "nthread": 1}
 DONOR_VALIDATION = 0.1
 ALONE_PARAMS = {"max_depth": 3, "learning_rate": 0.1, "num_rounds": 200, "subsample": 1.0, "nthread": 1}
-DISTIL_SAMPLES = 5000
-DISTIL_BENCH_PARAMS = {"max_depth": 6, "learning_rate": 0.1, "num_rounds": 400, "early_stopping_rounds": 30,
-                       "subsample": 0.8, "nthread": 1}
 QUICK = {"sizes": (10, 50), "seeds": 1, "targets": ("zcu102/latency", "tpuv3/throughput"), "distil_samples": 1000,
          "num_rounds": 100}
 METHODS = ("few-shot", "distilled", "xgb-N", "macs", "similar")
@@ -149,7 +147,7 @@ def main() -> None:
     start = time.perf_counter()
 
     sizes, seeds, donor_params = args.sizes, args.seeds, dict(DONOR_PARAMS)
-    n_distil, distil_params = DISTIL_SAMPLES, dict(DISTIL_BENCH_PARAMS)
+    n_distil, distil_params = DISTIL_SAMPLES, {**DISTIL_PARAMS, "nthread": 1}
     device_targets = [t for t in all_targets() if t.device is not None]
     if args.quick:
         sizes, seeds, n_distil = QUICK["sizes"], QUICK["seeds"], QUICK["distil_samples"]
