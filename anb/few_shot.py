@@ -12,7 +12,7 @@ metric gets its surrogate from what the other devices already know, in two steps
    features enter scaled down by :data:`COST_WEIGHT`, i.e. penalised harder than the donors:
    with 10-20 measurements they otherwise overfit, with 50 or more they correct what no
    donor knows (measured by ``benchmarks/few_shot_devices.py``).
-2. **Distillation** (:func:`distil`): the transfer model labels a large sample of random
+2. **Distillation** (:func:`distil`): the transfer model labels a fixed sample of random
    architectures and a booster of the requested family is fitted to those labels on the
    package's usual features. The result is an ordinary ensemble of that family: it needs
    no donor at query time, is saved in the library's own format, and is queried (with a std
