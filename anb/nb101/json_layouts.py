@@ -12,7 +12,7 @@ A column or record field names the cell (``module_adjacency``/``adjacency``/``ma
 0/1 lists or a row-major ``"0110..."`` string; ``module_operations``/``operations``/``ops``: op
 names, or integer codes: official labels with input -1, output -2, conv3x3 0, conv1x1 1,
 maxpool 2 and padding -3, or NASLib codes with input 0), optionally its hash
-(``module_hash``/``hash``/``key``, checked against the cell's) and parameter count
+(``module_hash``/``hash``/``key``; a 32-digit MD5 is checked against the cell's) and parameter count
 (``trainable_parameters``/``parameters``; counted analytically when absent, exact on every
 published cell checked), and its results: ``computed_stats`` or fields named
 ``[EPOCHS_][halfway_|final_]QUANTITY`` (``108_final_validation_accuracy``,
