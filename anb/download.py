@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pooch
-import requests
 
 
 class DownloadError(RuntimeError):
@@ -22,6 +21,8 @@ def fetch(url: str, sha256: str, directory: Path, fname: str, what: str, hint: s
     pooch downloads to a temporary file and moves it into place only once its hash matches,
     so an interrupted or corrupted download never leaves a file behind.
     """
+    import requests  # here: a process whose files are all fetched never pays for importing it
+
     target = Path(directory) / fname
     by_hand = (
         f"download {url} by hand (sha256 {sha256}) and put it at {target}" + (f", {hint}" if hint else "")

@@ -10,11 +10,6 @@ from pathlib import Path
 
 import joblib
 import numpy as np
-from sklearn.compose import TransformedTargetRegressor
-from sklearn.ensemble import RandomForestRegressor
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
-from sklearn.svm import SVR, NuSVR
 
 from anb.models.base import Surrogate
 from anb.models.prediction_cost import forest_split_nodes_per_row
@@ -50,7 +45,11 @@ class ForestSurrogate(_SklearnSurrogate):
     config_folder = "random_forest"
     tree_size_param = "max_depth"
 
+    # scikit-learn's estimators are imported where they are made: a process that only queries
+    # xgboost members never pays for importing them.
     def _estimator(self):
+        from sklearn.ensemble import RandomForestRegressor
+
         return RandomForestRegressor(**self.params, random_state=self.seed, n_jobs=-1)
 
     def evaluations_per_row(self, X) -> float:
@@ -60,14 +59,19 @@ class ForestSurrogate(_SklearnSurrogate):
 
 class SVRSurrogate(_SklearnSurrogate):
     family = "svr"
-    kernel_machine = SVR
+    kernel_machine = "SVR"  # the class in sklearn.svm
     tunable_params = frozenset({"kernel", "degree", "gamma", "coef0", "tol", "C", "epsilon", "shrinking", "cache_size", "max_iter"})
     config_folder = "svr"
 
     def _estimator(self):
+        from sklearn import svm
+        from sklearn.compose import TransformedTargetRegressor
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
         # Kernels need comparable feature scales, and epsilon/C assume a target of unit scale.
         return TransformedTargetRegressor(
-            regressor=make_pipeline(StandardScaler(), self.kernel_machine(**self.params)),
+            regressor=make_pipeline(StandardScaler(), getattr(svm, self.kernel_machine)(**self.params)),
             transformer=StandardScaler(),
         )
 
@@ -78,6 +82,6 @@ class SVRSurrogate(_SklearnSurrogate):
 
 class NuSVRSurrogate(SVRSurrogate):
     family = "svr_nu"
-    kernel_machine = NuSVR
+    kernel_machine = "NuSVR"
     tunable_params = frozenset({"kernel", "degree", "gamma", "coef0", "tol", "C", "nu", "shrinking", "cache_size", "max_iter"})
     config_folder = "svr_nu"
