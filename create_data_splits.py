@@ -19,17 +19,18 @@ from pathlib import Path
 
 from anb.dataset import load_dataset
 from anb.splits import DEFAULT_RATIOS, DEFAULT_SPLIT_SEED, PROJECT_SPLIT, random_split, split_from_data_config
+from anb.validation import OneLineParser, check_seed, cli_type
 
 HERE = Path(__file__).resolve().parent
 
 
 def main(argv=None) -> int:
     ratios = "/".join(f"{v:g}" for v in DEFAULT_RATIOS.values())
-    parser = argparse.ArgumentParser("create_data_splits.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = OneLineParser("create_data_splits.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset_root", default=None, help="directory or .tar.gz of result JSONs (default: the cached dataset)")
     parser.add_argument("--data_config_path", default=None,
                         help=f"data config with train_val_test_split ratios (default: the package's {ratios})")
-    parser.add_argument("--seed", type=int, default=DEFAULT_SPLIT_SEED, help=f"(default: {DEFAULT_SPLIT_SEED})")
+    parser.add_argument("--seed", type=cli_type(check_seed, "--seed"), default=DEFAULT_SPLIT_SEED, help=f"(default: {DEFAULT_SPLIT_SEED})")
     parser.add_argument("--out_dir", default=str(HERE / "configs" / "data_splits" / PROJECT_SPLIT))
     args = parser.parse_args(argv)
     try:

@@ -18,17 +18,24 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 
 from anb.dataset import load_dataset
+from anb.download import DownloadError
 from anb.ensemble_io import save_ensemble
-from anb.model_config import default_config_path, read_model_params
+from anb.model_config import IGNORED, default_config_path, read_model_params
+from anb.models import family_class
 from anb.plotting import save_figure, scatter_predicted_vs_measured
 from anb.request import resolve_request
 from anb.splits import KFOLD_SPLITS, PROJECT_SPLIT, Split, resolve_split
 from anb.targets import Target
 from anb.training import evaluate_sides, fit_members, split_data
+from anb.validation import OneLineParser, check_members, check_seed, cli_type, read_json
+
+
+# Runs started in the same second with the same seed get -1, -2, ... suffixes.
+RUN_DIR_ATTEMPTS = 100
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser("fit_model.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = OneLineParser("fit_model.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset_root", default=None, help="directory or .tar.gz of result JSONs (default: the cached dataset, downloaded if needed)")
     parser.add_argument("--model", default="xgb", help="xgb, lgb, sklearn_forest, svr, svr_nu, or their _accel forms (default: xgb)")
     parser.add_argument("--model_config_path", default=None, help="ConfigSpace JSON whose defaults are the hyperparameters (default: the project's tuned config for the model and target)")
@@ -38,10 +45,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--device", default=None, help="device of a performance surrogate (default: none, i.e. accuracy)")
     parser.add_argument("--metric", default=None, help="throughput or latency (default: the device's only metric)")
     parser.add_argument("--log_dir", default="experiments/surrogate_models", help="where runs are written")
-    parser.add_argument("--seed", type=int, default=6, help="seed of the split, the fold and the models (default: 6)")
+    parser.add_argument("--seed", type=cli_type(check_seed, "--seed"), default=6,
+                        help="seed of the split, the fold and the models (default: 6)")
     parser.add_argument("--data_splits_root", default=None, help=f"directory with train/val/test_paths.json; train+val are then {KFOLD_SPLITS}-fold cross-validated, fold seed %% {KFOLD_SPLITS}")
     parser.add_argument("--ensemble", action="store_true", help="fit an ensemble instead of one model")
-    parser.add_argument("--ensemble-size", type=int, default=5, help="members of the ensemble (default: 5)")
+    parser.add_argument("--ensemble-size", type=cli_type(check_members, "--ensemble-size"), default=5,
+                        help="members of the ensemble (default: 5)")
     return parser.parse_args(argv)
 
 
@@ -52,15 +61,41 @@ def make_split(args, data) -> tuple[Split, dict]:
         return split, {"data_splits_root": str(args.data_splits_root),
                        "kfold": {"n_splits": KFOLD_SPLITS, "fold": args.seed % KFOLD_SPLITS}}
     if args.data_config_path:
-        return split, json.loads(Path(args.data_config_path).read_text())
+        return split, read_json(args.data_config_path, "data config")
     return split, {"default_split": split.source}
 
 
+def check_params(params: dict, family: str, config_path) -> None:
+    """A config written for another family would only make the library warn and carry on."""
+    unknown = sorted(set(params) - family_class(family).tunable_params - IGNORED)
+    if unknown:
+        raise ValueError(f"model config {config_path} sets {', '.join(map(repr, unknown))}, which model {family!r} "
+                         f"does not take; it takes: {', '.join(sorted(family_class(family).tunable_params))}")
+
+
+def check_sides(sides: dict, target: Target) -> None:
+    n_train = len(sides["train"].y)
+    if n_train < 2:
+        raise ValueError(f"{n_train} train row(s) have a {target.column} measurement (the others are null or not a "
+                         "number); a fit needs at least 2")
+
+
 def run_dir(args, target: Target) -> Path:
+    """A new, empty run directory (made before any work, so a bad --log_dir fails at once)."""
     parts = [args.log_dir, args.model] + ([target.device, target.metric] if target.device else [])
-    path = Path(*parts) / f"{time.strftime('%Y%m%d-%H%M%S')}-{args.seed}"
-    path.mkdir(parents=True, exist_ok=False)
-    return path
+    stem = Path(*parts) / f"{time.strftime('%Y%m%d-%H%M%S')}-{args.seed}"
+    for attempt in range(RUN_DIR_ATTEMPTS):
+        path = stem.with_name(stem.name + (f"-{attempt}" if attempt else ""))
+        try:
+            path.mkdir(parents=True)
+            return path
+        except FileExistsError:
+            if not path.is_dir():
+                break
+        except NotADirectoryError:
+            break
+    raise ValueError(f"cannot make a run directory {path} under --log_dir {args.log_dir}: a file is in the way "
+                     f"or {RUN_DIR_ATTEMPTS} runs already share its name")
 
 
 def plot_sides(table, metrics, target: Target, path: Path) -> None:
@@ -75,20 +110,22 @@ def plot_sides(table, metrics, target: Target, path: Path) -> None:
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
-        if args.ensemble_size < 1:
-            raise ValueError(f"--ensemble-size must be at least 1; got {args.ensemble_size}")
         request = resolve_request(args.model, args.device, args.metric)
         family, target = request.family, request.target
         config_path = args.model_config_path or default_config_path(family, target.device, target.metric)
         params = read_model_params(config_path)
+        check_params(params, family, config_path)
         data = load_dataset(args.dataset_root)
         split, data_config = make_split(args, data)
-    except (ValueError, OSError, RuntimeError) as exc:
-        print(f"fit_model.py: error: {exc}", file=sys.stderr)
+        sides, dropped = split_data(data, split, target)
+        check_sides(sides, target)
+        out = run_dir(args, target)
+    except (ValueError, OSError, RuntimeError, DownloadError) as exc:
+        message = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+        print(f"fit_model.py: error: {message}", file=sys.stderr)
         return 2
 
     print(data.attrs["report"].summary())
-    sides, dropped = split_data(data, split, target)
     for side, count in dropped.items():
         if count:
             print(f"{side}: dropped {count} row(s) with no {target.column} measurement")
@@ -103,7 +140,6 @@ def main(argv=None) -> int:
         if side in metrics:
             print(f"{label} metrics: {metrics[side]}")
 
-    out = run_dir(args, target)
     save_ensemble(out, members, {"target": target.__dict__, "model": args.model, "params": params, "seed": args.seed,
                                  "split": split.source, "metrics": metrics})
     (out / "model_config.json").write_text(json.dumps({**params, "model": args.model, "device": target.device, "metric": target.metric,

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
+from collections.abc import Mapping
+from numbers import Real
 from pathlib import Path
 
 import pandas as pd
 
-from anb import adapt, cache_entry, paths, store
+from anb import adapt, cache_contents, cache_entry, paths, store
 from anb.devices import discover_devices
 from anb.download import DownloadError
 from anb.ensemble import ANBEnsemble
@@ -18,6 +19,7 @@ from anb.legacy import import_legacy
 from anb.models import FAMILIES, MODEL_NAMES
 from anb.request import Request, resolve_request
 from anb.targets import all_targets, resolve_target
+from anb.validation import OneLineParser, check_int, check_members, check_seed, cli_type, read_json
 from configurationspaces.efficientnet_encoding import decode_values, encode
 from configurationspaces.searchspaces import EfficientNetSS
 
@@ -44,11 +46,37 @@ def _cached_models(device, metric) -> str:
     return ", ".join(cached) or "no"
 
 
+INPUT_FORM = "a JSON list of architecture objects ({\"block0_e\": 6, ...}) or one such object"
+
+
 def _architectures(args):
-    if args.input:
-        text = Path(args.input).read_text() if args.input != "-" else sys.stdin.read()
-        return pd.DataFrame(json.loads(text))
-    return EfficientNetSS(seed=args.seed).random_encoded(args.random)
+    if not args.input:
+        return EfficientNetSS(seed=args.seed).random_encoded(args.random)
+    if args.input == "-":
+        try:
+            parsed = json.loads(sys.stdin.read())
+        except ValueError as exc:
+            raise ValueError(f"--input - (standard input) is not valid JSON: {exc}") from None
+    else:
+        parsed = read_json(args.input, "--input")
+    if isinstance(parsed, Mapping):
+        parsed = [parsed]
+    if not isinstance(parsed, list):
+        raise ValueError(f"--input must hold {INPUT_FORM}; got a JSON {_json_kind(parsed)}")
+    if not parsed:
+        raise ValueError(f"--input holds an empty list; it must hold {INPUT_FORM}")
+    for i, item in enumerate(parsed):
+        if not isinstance(item, Mapping):
+            raise ValueError(f"--input item #{i} is a JSON {_json_kind(item)}, not an architecture object; "
+                             f"--input must hold {INPUT_FORM}")
+    return parsed
+
+
+JSON_KINDS = ((bool, "boolean"), (str, "string"), (Real, "number"), (list, "list"), (type(None), "null"))
+
+
+def _json_kind(value) -> str:
+    return next(name for kind, name in JSON_KINDS if isinstance(value, kind))
 
 
 def cmd_query(args) -> int:
@@ -104,31 +132,27 @@ def cmd_import_legacy(args) -> int:
 def cmd_cache(args) -> int:
     root = paths.cache_root()
     if args.clear:
-        if root.exists():
-            shutil.rmtree(root)
-        print(f"cleared {root}")
+        removed = cache_contents.clear(root) if root.is_dir() else []
+        for path in removed:
+            print(f"removed {path}")
+        print(f"cleared {len(removed)} item(s) anb wrote in {root}; nothing else there was touched")
         return 0
-    print(f"cache: {root} (set {paths.ENV_HOME} to move it; `anb cache --clear` empties it)")
+    print(f"cache: {root} (set {paths.ENV_HOME} to move it; `anb cache --clear` removes the surrogates anb wrote)")
     print(f"dataset: {paths.data_dir()} (set {paths.ENV_DATA_DIR} to move it)")
-    manifests = sorted(root.glob("*/*/*/*/manifest.json"))
-    for manifest in manifests:
-        size = sum(f.stat().st_size for f in manifest.parent.rglob("*") if f.is_file())
-        print(f"  {manifest.parent.relative_to(root)}  {size / 1e6:.1f} MB")
-    if not manifests:
+    entries = cache_contents.entries(root)
+    for entry in entries:
+        size = sum(f.stat().st_size for f in entry.rglob("*") if f.is_file())
+        print(f"  {entry.relative_to(root)}  {size / 1e6:.1f} MB")
+    if not entries:
         print("  no surrogates cached")
     return 0
 
 
-class _OneLineErrors(argparse.ArgumentParser):
-    """Fix: a usage error is one line, like every other error of the command (argparse printed
-    the whole usage block before it); ``-h`` still shows the usage. Subparsers inherit this."""
-
-    def error(self, message):
-        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} -h`)\n")
+MAX_RANDOM = 10_000_000  # rows a table on the terminal can sensibly hold
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _OneLineErrors("anb", description="Accel-NASBench surrogates for hardware-aware NAS.")
+    parser = OneLineParser("anb", description="Accel-NASBench surrogates for hardware-aware NAS.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     sub.add_parser("devices", help="devices, metrics, units and what is cached").set_defaults(func=cmd_devices)
@@ -137,9 +161,11 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("--model", default="xgb")
     query.add_argument("--device")
     query.add_argument("--metric")
-    query.add_argument("--random", type=int, default=5, help="query N random architectures (default 5)")
+    query.add_argument("--random", type=cli_type(lambda v, n: check_int(v, n, 1, MAX_RANDOM), "--random"), default=5,
+                       help="query N random architectures (default 5)")
     query.add_argument("--input", help="JSON list of architecture dicts (block0_e, ...), or - for stdin")
-    query.add_argument("--seed", type=int, default=None)
+    query.add_argument("--seed", type=cli_type(check_seed, "--seed"), default=None,
+                       help="seed of the random architectures (a non-negative integer)")
     query.add_argument("--json", action="store_true", help="print JSON records instead of a table")
     query.set_defaults(func=cmd_query)
 
@@ -148,7 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--device")
     build.add_argument("--metric")
     build.add_argument("--all", action="store_true", help="accuracy and every device metric")
-    build.add_argument("--members", type=int, default=store.DEFAULT_MEMBERS)
+    build.add_argument("--members", type=cli_type(check_members, "--members"), default=store.DEFAULT_MEMBERS,
+                       help=f"members of an ensemble that is built (default {store.DEFAULT_MEMBERS})")
     build.add_argument("--force", action="store_true", help="rebuild even if cached")
     build.set_defaults(func=cmd_build)
 
@@ -159,12 +186,17 @@ def build_parser() -> argparse.ArgumentParser:
     download.add_argument("--all", action="store_true")
     download.set_defaults(func=cmd_download)
 
-    legacy = sub.add_parser("import-legacy", help="convert an original Accel-NASBench model download")
+    legacy = sub.add_parser("import-legacy", help="convert an original Accel-NASBench model download "
+                                                  "(unpickles it: only import a download you trust)",
+                            description="Convert the original's pickled xgboost boosters into this package's cache. "
+                                        "Unpickling runs code: only import a download you trust.")
     legacy.add_argument("directory", help="the anb_models_0_9 folder (or its parent)")
     legacy.set_defaults(func=cmd_import_legacy)
 
     cache = sub.add_parser("cache", help="where the cache is and what it holds")
-    cache.add_argument("--clear", action="store_true", help="delete every cached surrogate")
+    cache.add_argument("--clear", action="store_true",
+                       help="remove the surrogates anb wrote (entries, their locks, downloaded archives); "
+                            "other files and the dataset stay")
     cache.set_defaults(func=cmd_cache)
     adapt.add_parser(sub)
     return parser
@@ -175,7 +207,7 @@ def main(argv=None) -> int:
     try:
         return args.func(args)
     except (ValueError, OSError, RuntimeError, DownloadError, KeyError) as exc:
-        # Fix: some messages (tarfile's, a dataset report) span lines; an error stays one line.
+        # Some messages (tarfile's, a dataset report) span lines; an error stays one line.
         message = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
         print(f"anb {args.command}: error: {message}", file=sys.stderr)
         return 2

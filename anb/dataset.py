@@ -9,10 +9,12 @@ the rows of a duplicated architecture.
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import tarfile
 import warnings
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -73,10 +75,15 @@ def _natural_key(name: str):
 
 
 def _read_archive(path: Path):
-    with tarfile.open(path, "r:*") as archive:
-        for member in archive:
-            if member.isfile() and member.name.endswith(".json"):
-                yield Path(member.name).name, archive.extractfile(member).read()
+    try:
+        with tarfile.open(path, "r:*") as archive:
+            for member in archive:
+                if member.isfile() and member.name.endswith(".json"):
+                    yield Path(member.name).name, archive.extractfile(member).read()
+    except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        hint = " (one result JSON: give the directory that holds the result_*.json files)" if path.suffix == ".json" else ""
+        raise DatasetNotFoundError(f"{path} is not a readable .tar.gz of result JSONs, it is truncated or another "
+                                   f"kind of file{hint}: {exc}") from None
 
 
 def _read_directory(path: Path):

@@ -2,14 +2,18 @@
 
 The manifest records what the members are (family, target, feature version, split, metrics),
 the library versions that wrote them, and the sha256 of every file, so that a corrupted or
-truncated file is detected before anything is loaded.
+truncated file is detected before anything is loaded. The manifest carries the sha256 of its
+own canonical JSON (every key but that one), so an edited or damaged manifest is detected too,
+whatever keys it holds.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import platform
+import tempfile
 from importlib import metadata
 from pathlib import Path
 
@@ -17,6 +21,7 @@ from anb.features import FEATURE_VERSION
 from anb.models import Surrogate
 
 MANIFEST = "manifest.json"
+MANIFEST_HASH = "manifest_sha256"
 # Models imported from the original Accel-NASBench take the plain 28-column ConfigSpace array.
 LEGACY_FEATURE_VERSION = 0
 LIBRARIES = ("anb", "xgboost", "lightgbm", "scikit-learn", "numpy")
@@ -61,23 +66,67 @@ def save_ensemble(directory: str | Path, members: list[Surrogate], info: dict,
         "versions": library_versions(),
         "files": files,
     }
-    (directory / MANIFEST).write_text(json.dumps(manifest, indent=1, default=str))
-    return directory / MANIFEST
+    return write_manifest(directory, manifest)
+
+
+def _manifest_digest(manifest: dict) -> str:
+    body = {key: value for key, value in manifest.items() if key != MANIFEST_HASH}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def write_manifest(directory: str | Path, manifest: dict) -> Path:
+    """Write ``manifest`` (with its own sha256) into ``directory`` atomically; values JSON cannot
+    hold are written as text."""
+    path = Path(directory) / MANIFEST
+    manifest = json.loads(json.dumps(manifest, default=str))  # exactly what a reader will see
+    manifest[MANIFEST_HASH] = _manifest_digest(manifest)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{MANIFEST}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            json.dump(manifest, handle, indent=1)
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def read_manifest(directory: str | Path) -> dict:
+    """The manifest, after checking it against its own sha256."""
     path = Path(directory) / MANIFEST
     try:
-        return json.loads(path.read_text())
+        manifest = json.loads(path.read_text())
     except (OSError, ValueError) as exc:
         raise CorruptEnsembleError(f"{path} is missing or unreadable: {exc}") from exc
+    if not isinstance(manifest, dict) or manifest.get(MANIFEST_HASH) != _manifest_digest(manifest):
+        raise CorruptEnsembleError(f"{path} does not match its own sha256 ({MANIFEST_HASH}): it was edited or damaged")
+    return manifest
+
+
+def _check_members_listed(directory: Path, manifest: dict) -> None:
+    """Every member ``0..n_members-1`` has files listed (so none is loaded unverified)."""
+    n_members, files = manifest.get("n_members"), manifest.get("files")
+    if not isinstance(n_members, int) or isinstance(n_members, bool) or n_members < 1 or not isinstance(files, dict):
+        raise CorruptEnsembleError(f"{directory / MANIFEST} lacks a member count or the list of files")
+    listed = {Path(name).parts[0] for name in files}
+    unlisted = [i for i in range(n_members) if f"member_{i}" not in listed]
+    if unlisted:
+        raise CorruptEnsembleError(f"{directory / MANIFEST} lists no files for member(s) {unlisted}")
 
 
 def verify_ensemble(directory: str | Path) -> dict:
-    """The manifest, after checking every file it lists against its recorded sha256."""
+    """The manifest, after checking it and every file it lists against their recorded sha256."""
     directory = Path(directory)
     manifest = read_manifest(directory)
-    for name, expected in manifest.get("files", {}).items():
+    _check_members_listed(directory, manifest)
+    for name, expected in manifest["files"].items():
         path = directory / name
         if not path.is_file():
             raise CorruptEnsembleError(f"{path} is missing")

@@ -8,7 +8,6 @@ unpickled again after the import. Only import a download you trust: unpickling r
 
 from __future__ import annotations
 
-import json
 import pickle
 from pathlib import Path
 
@@ -19,9 +18,12 @@ from anb.ensemble_io import LEGACY_FEATURE_VERSION, save_ensemble
 from anb.model_config import config_to_params
 from anb.models import make_surrogate
 from anb.request import resolve_request
+from anb.validation import read_json
+from configurationspaces.efficientnet_encoding import default_layout
 
 MEMBER_GLOB = "ensemble_member_*"
 MODEL_FILE = "surrogate_model.model"
+LEGACY_WIDTH = len(default_layout().names)  # the original's models take the 28 encoded columns
 
 
 def _ensemble_dirs(root: Path):
@@ -39,12 +41,22 @@ def _ensemble_dirs(root: Path):
 
 
 def _load_member(folder: Path):
-    with open(folder / MODEL_FILE, "rb") as handle:
-        booster = pickle.load(handle)  # noqa: S301 - the legacy format is a pickle; see module doc
+    path = folder / MODEL_FILE
+    try:
+        with open(path, "rb") as handle:
+            booster = pickle.load(handle)  # noqa: S301 - the legacy format is a pickle; see module doc
+    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError, TypeError, ValueError) as exc:
+        raise ValueError(f"{path} is not a pickled xgboost Booster (empty, truncated or another file): "
+                         f"{type(exc).__name__}: {exc}") from None
     if not isinstance(booster, xgb.Booster):
-        raise ValueError(f"{folder / MODEL_FILE} holds a {type(booster).__name__}, not an xgboost Booster")
+        raise ValueError(f"{path} holds a {type(booster).__name__}, not an xgboost Booster")
+    if booster.num_features() != LEGACY_WIDTH:
+        raise ValueError(f"{path} is a booster over {booster.num_features()} features; an Accel-NASBench surrogate "
+                         f"takes the {LEGACY_WIDTH} encoded architecture columns")
     config_path = folder / "model_config.json"
-    config = json.loads(config_path.read_text()) if config_path.is_file() else {}
+    config = read_json(config_path, "model config") if config_path.is_file() else {}
+    if not isinstance(config, dict):
+        raise ValueError(f"model config {config_path} must hold a JSON object; got {type(config).__name__}")
     return booster, config
 
 

@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import KFold
 
+from anb.validation import check_finite_number, read_json
+
 SIDES = ("train", "val", "test")
 # The one default split of the package (fit_model.py, do_hpo.py and the cache's local build):
 # the project's split, shipped in configs/data_splits/<PROJECT_SPLIT> (made by
@@ -80,6 +82,9 @@ def _groups(data: pd.DataFrame) -> pd.Series:
 
 def random_split(data: pd.DataFrame, train: float, val: float, test: float, seed: int) -> Split:
     """A seeded random split by ratios, drawn over architectures rather than files."""
+    given = {"train": train, "val": val, "test": test}
+    for side, value in given.items():
+        check_finite_number(value, f"the {side} ratio")
     ratios = np.array([train, val, test], dtype=float)
     if (ratios < 0).any() or not np.isclose(ratios.sum(), 1.0):
         raise ValueError(f"split ratios must be non-negative and sum to 1; got train={train}, val={val}, test={test}")
@@ -93,15 +98,15 @@ def random_split(data: pd.DataFrame, train: float, val: float, test: float, seed
 
 def split_from_data_config(config: dict | str | Path, data: pd.DataFrame, seed: int) -> Split:
     """A random split from the original's data config (``train_val_test_split`` ratios)."""
-    if not isinstance(config, dict):
-        config = json.loads(Path(config).read_text())
-    try:
-        ratios = config["train_val_test_split"]
-        return random_split(data, ratios["train"], ratios["val"], ratios["test"], seed)
-    except KeyError as exc:
-        raise ValueError(
-            f"data config lacks {exc}; expected {{'train_val_test_split': {{'train': 0.8, 'val': 0.1, 'test': 0.1}}}}"
-        ) from None
+    source = "the data config"
+    if isinstance(config, (str, Path)):
+        source = f"data config {config}"
+        config = read_json(config, "data config")
+    expected = "{'train_val_test_split': {'train': 0.8, 'val': 0.1, 'test': 0.1}}"
+    ratios = config.get("train_val_test_split") if isinstance(config, dict) else None
+    if not isinstance(ratios, dict) or not {"train", "val", "test"} <= set(ratios):
+        raise ValueError(f"{source} must be a JSON object like {expected}; got {json.dumps(config)[:200]}")
+    return random_split(data, ratios["train"], ratios["val"], ratios["test"], seed)
 
 
 def load_split_dir(directory: str | Path, data: pd.DataFrame) -> Split:
@@ -112,7 +117,10 @@ def load_split_dir(directory: str | Path, data: pd.DataFrame) -> Split:
         path = directory / f"{side}_paths.json"
         if not path.is_file():
             raise FileNotFoundError(f"split directory {directory} lacks {path.name} (needs train/val/test_paths.json)")
-        lists[side] = [Path(p).name for p in json.loads(path.read_text())]
+        paths = read_json(path, "split file")
+        if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
+            raise ValueError(f"split file {path} must hold a JSON list of file paths (strings)")
+        lists[side] = [Path(p).name for p in paths]
 
     known = set(data["name"])
     arch_of = dict(zip(data["name"], data["arch_id"]))
@@ -184,6 +192,9 @@ def resolve_split(data: pd.DataFrame, splits_root: str | Path | None = None, dat
     """
     if splits_root is not None:
         split = load_split_dir(splits_root, data)
+        if not split.train:
+            raise ValueError(f"the train side of split directory {splits_root} names none of the {len(data)} files of "
+                             "the loaded dataset; is it a split of another dataset?")
         return kfold_split(split, data, seed, KFOLD_SPLITS) if kfold else split
     if data_config is not None:
         if not isinstance(data_config, dict) and not Path(data_config).is_file():

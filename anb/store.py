@@ -86,16 +86,54 @@ def build(family: str, target: Target, entry: Path, n_members: int = DEFAULT_MEM
         })
 
 
+def load_entry(entry: Path, family: str, target: Target) -> tuple[list[Surrogate], dict]:
+    """A verified cache entry whose manifest says it is the surrogate its place in the cache names.
+
+    The manifest's ``target`` is the :class:`Target` as a dict, or (in a published archive) its label.
+    """
+    members, manifest = load_ensemble_dir(entry)
+    recorded = manifest.get("target")
+    if isinstance(recorded, dict):
+        recorded = Target(recorded.get("device"), recorded.get("metric"), "", "").label
+    if (manifest.get("family"), recorded) != (family, target.label):
+        raise CorruptEnsembleError(f"{entry} holds the {manifest.get('family')} surrogate of {recorded}, not the "
+                                   f"{family} {target.label} one its place in the cache names")
+    return members, manifest
+
+
+def _warn_if_small(members: list, n_members: int, family: str, target: Target, entry: Path) -> None:
+    """A cached ensemble smaller than the default (a build asked for fewer members) is used, with a warning."""
+    if len(members) < min(n_members, DEFAULT_MEMBERS):
+        spread = "its std is 0" if len(members) == 1 else f"its std comes from {len(members)} members"
+        where = "" if target.device is None else f" --device {target.device} --metric {target.metric}"
+        warnings.warn(f"the cached {family} {target.label} ensemble ({entry}) has {len(members)} member(s), built on "
+                      f"an earlier request for that many; {spread}. To rebuild it with {DEFAULT_MEMBERS}: "
+                      f"anb build --model {family}{where} --members {DEFAULT_MEMBERS} --force", stacklevel=3)
+
+
 def obtain(family: str, target: Target, n_members: int = DEFAULT_MEMBERS, root: Path | None = None,
            progress: bool = True) -> tuple[list[Surrogate], dict]:
-    """The ensemble's members and manifest: cached, else downloaded, else built (and cached)."""
+    """The ensemble's members and manifest: cached, else downloaded, else built (and cached).
+
+    A complete cache entry is read without taking the lock, so a read-only cache works.
+    """
     entry = entry_dir(family, target, root)
+    try:
+        members, manifest = load_entry(entry, family, target)
+    except (CorruptEnsembleError, OSError):  # absent, damaged, or replaced while it was read
+        members, manifest = _produce(family, target, entry, n_members, progress)
+    _warn_if_small(members, n_members, family, target, entry)
+    return members, manifest
+
+
+def _produce(family: str, target: Target, entry: Path, n_members: int, progress: bool) -> tuple[list[Surrogate], dict]:
+    """Under the entry's lock: the entry another process just made, else a download, else a build."""
     with cache_entry.locked(entry):
         if entry.exists():
             try:
-                return load_ensemble_dir(entry)
+                return load_entry(entry, family, target)
             except CorruptEnsembleError as exc:
-                warnings.warn(f"discarding a damaged cache entry, it will be replaced: {exc}", stacklevel=2)
+                warnings.warn(f"discarding a damaged cache entry, it will be replaced: {exc}", stacklevel=3)
                 cache_entry.remove(entry)
         try:
             fetched = _download(family, target, entry)
@@ -106,8 +144,8 @@ def obtain(family: str, target: Target, n_members: int = DEFAULT_MEMBERS, root: 
                 build(family, target, entry, n_members, progress)
             except Exception as build_exc:
                 raise DownloadError(f"{exc}. Building it locally failed too: {build_exc}") from build_exc
-            warnings.warn(f"{exc}; built the surrogate locally instead", stacklevel=2)
+            warnings.warn(f"{exc}; built the surrogate locally instead", stacklevel=3)
             fetched = True
         if not fetched:
             build(family, target, entry, n_members, progress)
-        return load_ensemble_dir(entry)
+        return load_entry(entry, family, target)

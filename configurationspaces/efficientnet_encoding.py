@@ -97,16 +97,29 @@ def _column_to_index(layout: SpaceLayout, name: str, values: np.ndarray) -> np.n
     # A lookup table from value to index; -1 marks values that are not choices.
     table = np.full(max(choices) + 1, -1.0)
     table[list(choices)] = np.arange(len(choices))
-    as_int = np.rint(values).astype(np.int64) if values.dtype.kind == "f" else values.astype(np.int64)
-    in_range = (as_int >= 0) & (as_int < len(table))
     if values.dtype.kind == "f":
-        in_range &= np.isfinite(values) & (as_int == values)
+        # nan/inf and huge values are moved out of the table's range before the integer cast
+        finite = np.isfinite(values)
+        as_int = np.rint(np.clip(np.where(finite, values, -1.0), -1, len(table))).astype(np.int64)
+        in_range = finite & (as_int == values) & (as_int >= 0) & (as_int < len(table))
+    else:
+        as_int = values.astype(np.int64)
+        in_range = (as_int >= 0) & (as_int < len(table))
     index = np.where(in_range, table[np.clip(as_int, 0, len(table) - 1)], -1.0)
     bad = index < 0
     if bad.any():
         row = int(np.argmax(bad))
         raise layout.bad_value_error(name, np.asarray(raw[row]).item(), row if n > 1 else None)
     return index
+
+
+def _check_known_keys(layout: SpaceLayout, keys, where: str) -> None:
+    """Keys named like a hyperparameter (``block<i>_...``) must be ones of the space; other keys
+    (a name, a measurement) are the caller's own and are left alone."""
+    unknown = [k for k in keys if isinstance(k, str) and k.startswith("block") and k not in layout.column]
+    if unknown:
+        raise ValueError(f"{where} has unknown hyperparameter(s) {sorted(unknown)}; the space has blocks "
+                         f"0..{N_BLOCKS - 1}, each with the fields {', '.join(FIELDS)} (block0_e ... block{N_BLOCKS - 1}_se)")
 
 
 def _encode_columns(layout: SpaceLayout, columns: Mapping[str, np.ndarray], n: int) -> np.ndarray:
@@ -121,10 +134,14 @@ def _encode_columns(layout: SpaceLayout, columns: Mapping[str, np.ndarray], n: i
 
 def _encode_dicts(layout: SpaceLayout, dicts: Sequence[Mapping]) -> np.ndarray:
     for row, d in enumerate(dicts):
+        if not isinstance(d, Mapping):
+            raise ValueError(f"architecture #{row} is a {type(d).__name__}; a list of architectures must hold only dicts")
+        where = f"architecture #{row}" if len(dicts) > 1 else "architecture"
         missing = [name for name in layout.names if name not in d]
         if missing:
-            where = f"architecture #{row}" if len(dicts) > 1 else "architecture"
             raise ValueError(f"{where} is missing key(s) {missing}")
+        if len(d) > len(layout.names):
+            _check_known_keys(layout, d, where)
     columns = {name: np.array([d[name] for d in dicts], dtype=object) for name in layout.names}
     return _encode_columns(layout, columns, len(dicts))
 
@@ -132,6 +149,11 @@ def _encode_dicts(layout: SpaceLayout, dicts: Sequence[Mapping]) -> np.ndarray:
 def _encode_block_lists(layout: SpaceLayout, samples: Sequence) -> np.ndarray:
     """Encode the original's ``[[e x7], [k x7], [l x7], [se x7]]`` lists (one or many)."""
     for row, sample in enumerate(samples):
+        if len(sample) != len(FIELDS) and len(sample) and _is_block_list(sample[0]):
+            raise ValueError(
+                f"architecture #{row} is a list of {len(sample)} architectures, nested one level too deep; "
+                "one architecture is [[e x7], [k x7], [l x7], [se x7]]"
+            )
         if len(sample) != len(FIELDS):
             raise ValueError(
                 f"architecture #{row}: expected {len(FIELDS)} rows (expansion, kernel, layers, "
@@ -151,7 +173,22 @@ def _encode_block_lists(layout: SpaceLayout, samples: Sequence) -> np.ndarray:
     return _encode_columns(layout, columns, len(samples))
 
 
+def _numeric_matrix(layout: SpaceLayout, matrix: np.ndarray) -> np.ndarray:
+    """An object matrix as floats; a cell that is not a number is named by its block and field."""
+    is_number = np.frompyfunc(lambda v: isinstance(v, Real) and not isinstance(v, (bool, np.bool_)), 1, 1)
+    ok = is_number(matrix).astype(bool) if matrix.size else np.ones(matrix.shape, bool)
+    if not ok.all():
+        row, col = np.argwhere(~ok)[0]
+        block, field = layout.split_name(layout.names[col])
+        raise ValueError(f"encoded architecture #{row}: block {block}, field '{field}': {matrix[row, col]!r} is not "
+                         f"a number; allowed indices: 0..{layout.n_choices[col] - 1}")
+    return matrix.astype(np.float64)
+
+
 def _check_encoded(layout: SpaceLayout, matrix: np.ndarray) -> np.ndarray:
+    matrix = np.asarray(matrix)
+    if matrix.dtype == object and matrix.ndim == 2 and matrix.shape[1] == len(layout.names):
+        matrix = _numeric_matrix(layout, matrix)
     matrix = np.asarray(matrix, dtype=np.float64)
     if matrix.ndim != 2 or matrix.shape[1] != len(layout.names):
         raise ValueError(f"an encoded matrix must have shape (n, {len(layout.names)}); got {matrix.shape}")
@@ -169,7 +206,7 @@ def _check_encoded(layout: SpaceLayout, matrix: np.ndarray) -> np.ndarray:
 
 def _is_block_list(sample) -> bool:
     return (
-        isinstance(sample, (list, tuple))
+        isinstance(sample, (list, tuple, np.ndarray))
         and len(sample) > 0
         and all(isinstance(row, (list, tuple, np.ndarray)) for row in sample)
     )
@@ -197,6 +234,12 @@ def encode(samples, layout: SpaceLayout | None = None) -> np.ndarray:
     layout = layout or default_layout()
     width = len(layout.names)
     if isinstance(samples, pd.DataFrame):
+        doubled = samples.columns[samples.columns.duplicated()]
+        if len(doubled):
+            raise ValueError(f"the DataFrame has duplicated column(s) {sorted(set(map(str, doubled)))}; each "
+                             "hyperparameter must be one column")
+        if len(samples.columns) > len(layout.names):
+            _check_known_keys(layout, samples.columns, "the DataFrame")
         columns = {name: samples[name].to_numpy() for name in layout.names if name in samples}
         return _encode_columns(layout, columns, len(samples))
     if isinstance(samples, np.ndarray):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from ConfigSpace import Configuration
 
+from configurationspaces.arguments import check_int, check_seed
 from configurationspaces.efficientnet_encoding import (
     FIELDS,
     N_BLOCKS,
@@ -32,19 +33,16 @@ class EfficientNetSS:
     def __init__(self, seed: int | None = None):
         self.ss = load_configspace()
         self.layout = SpaceLayout(self.ss)
-        self._rng = np.random.default_rng(seed)
+        self._rng = np.random.default_rng(check_seed(seed))
 
     def _rng_for(self, seed: int | None) -> np.random.Generator:
-        return self._rng if seed is None else np.random.default_rng(seed)
+        return self._rng if seed is None else np.random.default_rng(check_seed(seed))
 
     def random_encoded(self, num_samples: int, seed: int | None = None) -> np.ndarray:
         """An ``(num_samples, 28)`` matrix of uniformly drawn architectures."""
-        if not isinstance(num_samples, (int, np.integer)) or num_samples < 0:
-            raise ValueError(f"num_samples must be a non-negative integer; got {num_samples!r}")
+        num_samples = check_int(num_samples, "num_samples", 0)
         rng = self._rng_for(seed)
-        return rng.integers(0, self.layout.n_choices, size=(int(num_samples), len(self.layout.names))).astype(
-            np.float64
-        )
+        return rng.integers(0, self.layout.n_choices, size=(num_samples, len(self.layout.names))).astype(np.float64)
 
     def to_configurations(self, matrix: np.ndarray) -> list[Configuration]:
         matrix = encode(matrix, self.layout)
@@ -52,14 +50,17 @@ class EfficientNetSS:
 
     def random_sample(self, num_samples: int = 1, seed: int | None = None):
         """One Configuration for ``num_samples == 1`` (as the original), else a list of them."""
-        if not isinstance(num_samples, (int, np.integer)) or num_samples < 1:
-            raise ValueError(f"num_samples must be a positive integer; got {num_samples!r}")
+        check_int(num_samples, "num_samples", 1)
         configs = self.to_configurations(self.random_encoded(num_samples, seed))
         return configs[0] if num_samples == 1 else configs
 
     def manual_sample(self, sample_config) -> Configuration:
-        """A Configuration from ``[[e x7], [k x7], [l x7], [se x7]]``."""
-        return self.to_configurations(encode([sample_config], self.layout))[0]
+        """A Configuration from one ``[[e x7], [k x7], [l x7], [se x7]]`` (a list or an array)."""
+        matrix = encode(sample_config, self.layout)
+        if len(matrix) != 1:
+            raise ValueError(f"manual_sample takes one architecture, [[e x7], [k x7], [l x7], [se x7]]; got "
+                             f"{len(matrix)} (to_configurations(encode(...)) takes many)")
+        return self.to_configurations(matrix)[0]
 
     def efficientnet_b0(self) -> Configuration:
         return self.manual_sample(EFFICIENTNET_B0)

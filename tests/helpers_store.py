@@ -27,6 +27,7 @@ import pytest
 from anb.devices import discover_devices
 from anb.ensemble_io import save_ensemble
 from anb.features import cost_features, features_from_encoded
+from anb.few_shot import FEW_SHOT_MAX_ROWS
 from anb.models import make_surrogate
 from configurationspaces.efficientnet_encoding import decode_values
 from configurationspaces.searchspaces import EfficientNetSS
@@ -45,7 +46,8 @@ FAST_PARAMS = {
     "subsample": 1.0,
     "nthread": 1,
 }
-N_SYNTHETIC = 300
+# Enough rows for a plain fit: a plugin dataset smaller than this is fitted the few-shot way.
+N_SYNTHETIC = FEW_SHOT_MAX_ROWS
 DEVICE = "mychip"
 PROGRESS_LABEL = "fitting xgb members"
 

@@ -116,6 +116,16 @@ def test_query_reads_architectures_from_a_file_and_prints_a_table(capsys, cached
     np.testing.assert_allclose(printed, members_mean(tiny_members, archs), rtol=1e-3)
 
 
+def test_query_takes_one_architecture_object_as_input(capsys, cached_a100, tiny_members, tmp_path):
+    archs = sample_architectures(1, seed=9)
+    source = tmp_path / "one.json"
+    source.write_text(json.dumps(architecture_dicts(archs)[0]))
+    code, out, err = run(capsys, "query", "--device", "a100", "--input", str(source), "--json")
+    assert code == 0, err
+    (record,) = json.loads(out)
+    np.testing.assert_allclose(record[MEAN], members_mean(tiny_members, archs)[0], rtol=1e-6)
+
+
 def test_cache_shows_the_root_and_entries_and_clear_empties_it(capsys, cached_a100, home):
     code, out, _ = run(capsys, "cache")
     assert code == 0
@@ -124,15 +134,17 @@ def test_cache_shows_the_root_and_entries_and_clear_empties_it(capsys, cached_a1
     assert f"{version}/xgb/a100/throughput" in out
     assert "no surrogates cached" not in out
 
+    stranger = home / "notes.txt"
+    stranger.write_text("not anb's")
     code, out, _ = run(capsys, "cache", "--clear")
-    assert code == 0 and out.strip() == f"cleared {home}"
-    assert not cached_a100.exists()
+    assert code == 0 and f"removed {cached_a100}" in out and f"anb wrote in {home}; nothing else" in out
+    assert not cached_a100.exists() and stranger.read_text() == "not anb's"
     code, out, _ = run(capsys, "cache")
     assert code == 0 and "no surrogates cached" in out
 
 
 def test_build_and_download_a_plugin_device(capsys, plugin_site, tmp_path, home):
-    data = synthetic_dataset(tmp_path / "mychip_data", n=150)
+    data = synthetic_dataset(tmp_path / "mychip_data")
     install_plugin(plugin_site, "anb-test-mychip", "anb_test_mychip", plugin_source(dataset=data))
     entry = store.entry_dir("xgb", resolve_target(DEVICE, "throughput"), home)
     code, out, err = run(capsys, "build", "--device", DEVICE, "--members", "2")
@@ -163,7 +175,7 @@ def test_build_and_download_a_plugin_device(capsys, plugin_site, tmp_path, home)
         (["query", "--model", "resnet"], ["unknown model 'resnet'; available: xgb, lgb"]),
         (["build", "--device", "a10"], ["unknown device 'a10'"]),
         (["download", "--device", "a100", "--metric", "latency"], ["it has: throughput"]),
-        (["query", "--random", "x"], ["invalid int value: 'x'"]),
+        (["query", "--random", "x"], ["argument --random: --random must be an integer; got 'x'"]),
         (["build", "--model", "resnet"], ["unknown model 'resnet'; available: xgb, lgb"]),
         (["download", "--model", "xgb_accel"], ["model 'xgb_accel' is a device surrogate; give a device"]),
     ],

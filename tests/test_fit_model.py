@@ -79,3 +79,16 @@ def test_bad_requests_exit_with_one_line(args, message, tmp_path):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("fit_model.py: error: ") and message in lines[0]
     assert "Traceback" not in result.stderr and not any(tmp_path.iterdir())
+
+
+def test_create_data_splits_with_its_defaults_writes_the_shipped_default_split(real_data, tmp_path):
+    import create_data_splits
+    from anb.splits import DEFAULT_RATIOS, PROJECT_SPLIT
+
+    assert create_data_splits.main(["--out_dir", str(tmp_path)]) == 0
+    shipped = REPO / "configs" / "data_splits" / PROJECT_SPLIT
+    for side in ("train", "val", "test"):
+        assert (tmp_path / f"{side}_paths.json").read_text() == (shipped / f"{side}_paths.json").read_text()
+    # The original's data config, still shipped for its format, agrees with the package's ratios.
+    original = json.loads((REPO / "configs" / "data_configs" / "random_split.json").read_text())
+    assert original["train_val_test_split"] == DEFAULT_RATIOS

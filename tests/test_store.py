@@ -12,9 +12,9 @@ import textwrap
 import numpy as np
 import pytest
 
-from anb import cli, store
+from anb import cache_entry, cli, store
 from anb.devices import discover_devices
-from anb.download import DownloadError
+from anb.download import DownloadError, HashMismatchError
 from anb.ensemble import ANBEnsemble
 from anb.ensemble_io import MANIFEST, CorruptEnsembleError, verify_ensemble
 from anb.targets import resolve_target
@@ -34,6 +34,7 @@ from helpers_store import (
     plugin_source,
     put_it_at,
     sample_architectures,
+    save_entry,
     set_home,
     staging_leftovers,
     synthetic_dataset,
@@ -103,9 +104,10 @@ def test_a_wrong_sha256_keeps_nothing_and_is_not_papered_over(plugin_site, publi
         # Even with a dataset to build from, a file that is not the published one is an error.
         install_plugin(plugin_site, "anb-test-mychip", "anb_test_mychip",
                        plugin_source(dataset=mychip_data, archives={TARGET_KEY: (f"{url}/{archive.name}", wrong)}))
-        with pytest.raises(DownloadError) as error:
+        with pytest.raises(HashMismatchError) as error:
             ANBEnsemble("xgb", device=DEVICE, n_members=2, progress=False).load_ensemble()
     message = str(error.value)
+    assert isinstance(error.value, DownloadError)
     assert "does not match its sha256" in message and wrong in message
     entry = mychip_entry(home)
     assert not entry.exists()
@@ -312,7 +314,7 @@ def test_two_processes_build_one_surrogate_once(plugin_site, mychip_data, home, 
         ({"model": "resnet"}, "unknown model 'resnet'; available: xgb, lgb, sklearn_forest, svr, svr_nu"),
         ({"model": "xgb_accel"}, "model 'xgb_accel' is a device surrogate; give a device"),
         ({"metric": "throughput"}, "metric 'throughput' needs a device"),
-        ({"n_members": 0}, "n_members must be a positive integer"),
+        ({"n_members": 0}, "n_members must be an integer from 1 to 100; got 0"),
     ],
 )
 def test_bad_requests_are_refused_and_cache_nothing(home, kwargs, expected):
@@ -332,3 +334,16 @@ def test_a_failed_build_leaves_no_entry(plugin_site, home, tmp_path):
         ANBEnsemble("xgb", device=DEVICE, n_members=2, progress=False).load_ensemble()
     assert not mychip_entry(home).exists() and not staging_leftovers(home)
     assert not list(home.rglob(MANIFEST))
+
+
+def test_a_replacement_that_fails_to_verify_keeps_the_old_entry(home, tmp_path):
+    archs = sample_architectures(120, seed=3)
+    entry = store.entry_dir("xgb", resolve_target(), home)
+    entry.parent.mkdir(parents=True)
+    save_entry(fit_members(archs, synthetic_throughput(archs)), entry, resolve_target())
+    before = {p: p.read_bytes() for p in entry.rglob("*") if p.is_file()}
+    with cache_entry.locked(entry), pytest.raises(CorruptEnsembleError):
+        with cache_entry.staged(entry, replace=True) as staging:
+            (staging / MANIFEST).write_text("{}")  # a manifest listing no member
+    assert {p: p.read_bytes() for p in entry.rglob("*") if p.is_file()} == before
+    assert not staging_leftovers(home)

@@ -24,6 +24,7 @@ import pandas as pd
 from anb.search.core import as_objective
 from anb.search.objectives import COST_TERMS, Objective, architecture_costs, make_objective
 from anb.search.single_objective import run
+from anb.validation import check_finite_number, check_positive_number
 
 COST_UNITS = {"macs": "M MACs", "params": "M params"}
 
@@ -40,8 +41,7 @@ class CostBound:
     def __post_init__(self):
         if self.term not in COST_TERMS:
             raise ValueError(f"a cost bound is on one of {COST_TERMS}; got {self.term!r}")
-        if not np.isfinite(self.bound) or self.bound <= 0:
-            raise ValueError(f"a cost bound must be a positive number; got {self.bound!r}")
+        check_positive_number(self.bound, f"the {self.term} bound (millions)")
 
     @property
     def column(self) -> str:
@@ -72,8 +72,7 @@ class DeviceBound:
     analytic = False
 
     def __post_init__(self):
-        if not np.isfinite(self.bound):
-            raise ValueError(f"a device bound must be finite; got {self.bound!r}")
+        check_finite_number(self.bound, f"the {self.objective.name} bound ({self.objective.unit})")
 
     @property
     def column(self) -> str:
@@ -106,9 +105,10 @@ def max_params(bound: float) -> CostBound:
 def device_bound(device: str, bound: float, metric: str | None = None, model: str = "xgb",
                  objective: Objective | None = None, **ensemble_kwargs) -> DeviceBound:
     """A throughput floor or a latency ceiling on ``device`` (the direction follows the metric)."""
+    bound = check_finite_number(bound, "bound")
     if objective is None:
         objective = make_objective(device, metric, model, **ensemble_kwargs)
-    return DeviceBound(as_objective(objective), float(bound))
+    return DeviceBound(as_objective(objective), bound)
 
 
 def min_throughput(device: str, bound: float, **kwargs) -> DeviceBound:

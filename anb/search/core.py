@@ -16,6 +16,7 @@ import pandas as pd
 
 from anb.ensemble import ANBEnsemble
 from anb.search.objectives import Objective, block_lists
+from anb.validation import check_int
 from configurationspaces.efficientnet_encoding import architecture_ids, default_layout
 
 # A constraint-violating architecture's fitness: below every feasible one, ordered by how far
@@ -37,9 +38,17 @@ def as_objective(objective) -> Objective:
 
 
 def check_budget(budget) -> int:
-    if isinstance(budget, bool) or not isinstance(budget, (int, np.integer)) or budget < 1:
-        raise ValueError(f"budget must be a positive integer (a number of queries); got {budget!r}")
-    return int(budget)
+    """A number of queries: at least 1, at most the number of architectures there are."""
+    return check_int(budget, "budget (queries)", 1, search_space().size)
+
+
+def check_constraints(constraints) -> tuple:
+    constraints = tuple(constraints or ())
+    for i, constraint in enumerate(constraints):
+        if not all(hasattr(constraint, a) for a in ("analytic", "values", "satisfied", "violation")):
+            raise TypeError(f"constraint #{i} is a {type(constraint).__name__} ({constraint!r}); a constraint is a "
+                            "CostBound or DeviceBound, e.g. max_macs(400) or min_throughput('a100', 2000)")
+    return constraints
 
 
 class SearchSpace:
@@ -52,6 +61,7 @@ class SearchSpace:
         # Every one-change move: (column, offset) with offset in 1..n_choices-1, so that
         # (value + offset) % n_choices runs over all other values of that column.
         self.moves = np.array([(j, o) for j, n in enumerate(self.n_choices) for o in range(1, n)], dtype=np.int64)
+        self.size = int(np.prod(self.n_choices))  # architectures in the space
 
     def random(self, rng: np.random.Generator, n: int) -> np.ndarray:
         return rng.integers(0, self.n_choices, size=(n, self.width)).astype(np.float64)
@@ -100,7 +110,9 @@ class Problem:
         names = [o.name for o in self.objectives]
         if len(set(names)) != len(names):
             raise ValueError(f"the objectives must differ; got {names}")
-        self.constraints = tuple(constraints or ())
+        self.constraints = check_constraints(constraints)
+        if not isinstance(noisy, (bool, np.bool_)):
+            raise ValueError(f"noisy must be True or False; got {noisy!r}")
         self.noisy = bool(noisy)
         self.rng = rng if rng is not None else np.random.default_rng()
         self.space = search_space()

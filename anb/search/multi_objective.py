@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from anb.search.core import Problem, as_objective, check_budget, fresh_children, search_space
+from anb.validation import check_seed
 from anb.search.objectives import Objective, make_objective
 
 REFERENCE_SAMPLES = 10_000
@@ -184,6 +185,7 @@ def _result(problem: Problem, reference, algorithm: str, seed, settings: dict) -
 
 
 def _setup(objectives, reference, noisy, seed) -> tuple[Problem, tuple]:
+    rng = np.random.default_rng(check_seed(seed))
     objectives = [as_objective(o) for o in objectives]
     if len(objectives) != 2:
         raise ValueError(f"multi-objective search takes two objectives (e.g. accuracy and a device metric); got {len(objectives)}")
@@ -191,7 +193,7 @@ def _setup(objectives, reference, noisy, seed) -> tuple[Problem, tuple]:
         reference = default_reference(objectives)
     if len(reference) != 2:
         raise ValueError(f"the reference point needs one value per objective; got {reference!r}")
-    return Problem(objectives, (), noisy, np.random.default_rng(seed)), tuple(reference)
+    return Problem(objectives, (), noisy, rng), tuple(reference)
 
 
 def mo_random_search(objectives, budget: int, seed: int | None = 0, reference=None, batch_size: int = 100,

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from anb.search.core import Problem, best_so_far, check_budget, fresh_children
+from anb.validation import check_seed
 from configurationspaces.efficientnet_encoding import architecture_ids
 
 def _trajectory(problem: Problem, algorithm: str, seed, settings: dict) -> pd.DataFrame:
@@ -43,7 +44,7 @@ def _trajectory(problem: Problem, algorithm: str, seed, settings: dict) -> pd.Da
 
 
 def _problem(objective, constraints, noisy, seed) -> Problem:
-    return Problem(objective, constraints, noisy, np.random.default_rng(seed))
+    return Problem(objective, constraints, noisy, np.random.default_rng(check_seed(seed)))
 
 
 def random_search(objective, budget: int, seed: int | None = 0, constraints=(), noisy: bool = False,
