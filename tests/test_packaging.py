@@ -1,5 +1,6 @@
 """The package works from a regular wheel, not only from the source tree."""
 
+import ast
 import subprocess
 import sys
 import zipfile
@@ -42,3 +43,44 @@ def test_wheel_contains_and_finds_its_json_files(tmp_path):
                             env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"})
     assert result.returncode == 0, result.stderr
     assert str(target) in result.stdout
+
+
+def _module_level_imports(path, package_of: str, modules: set[str]) -> set[str]:
+    """The anb modules a module imports when it is imported (function-level imports excluded)."""
+    found = set()
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package_of.split(".")[: len(package_of.split(".")) - node.level + 1]
+                base = ".".join(parts + ([base] if base else []))
+            submodules = {f"{base}.{alias.name}" for alias in node.names} & modules
+            found |= submodules | ({base} if len(submodules) < len(node.names) else set())
+    return found & modules
+
+
+def test_no_import_cycle_in_anb_outside_nb101():
+    files = {}
+    for path in (REPO / "anb").rglob("*.py"):
+        name = ".".join(path.relative_to(REPO).with_suffix("").parts).removesuffix(".__init__")
+        if not name.startswith("anb.nb101"):
+            files[name] = path
+    graph = {name: _module_level_imports(path, name if path.name == "__init__.py" else name.rpartition(".")[0],
+                                         set(files)) - {name}
+             for name, path in files.items()}
+    # Walk from every module; a path that comes back to a module on it is a cycle.
+    def cycle_from(start, path, seen):
+        for nxt in graph[path[-1]]:
+            if nxt == start:
+                return path + [start]
+            if nxt not in seen:
+                seen.add(nxt)
+                found = cycle_from(start, path + [nxt], seen)
+                if found:
+                    return found
+        return None
+
+    cycles = [c for c in (cycle_from(name, [name], {name}) for name in graph) if c]
+    assert not cycles, f"import cycles: {cycles[:3]}"
