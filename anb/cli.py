@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from anb import adapt, cache_contents, cache_entry, paths, store
+from anb import adapt, cache_contents, cache_entry, graph_draw, paths, store
 from anb.devices import discover_devices
 from anb.download import DownloadError
 from anb.ensemble import ANBEnsemble
@@ -199,6 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "other files and the dataset stay")
     cache.set_defaults(func=cmd_cache)
     adapt.add_parser(sub)
+    graph_draw.add_parser(sub)
     return parser
 
 

@@ -5,7 +5,9 @@ op, shapes relative to the network's input, cost share). Each layer is a directe
 (Morris et al.'s k-GNN with k = 1): a node's new state mixes its own state, the sum over its
 predecessors and, with separate weights, the sum over its successors, so information flows
 both ways along the dataflow. States are pooled per graph (mean, and sum scaled down, which
-says how big the network is) and a small MLP maps them to the target.
+says how big the network is) and a small MLP maps them, with the network's log MACs and
+parameters (the CG's own totals), to the target. The learning rate decays to zero on a cosine
+over the training steps.
 
 Because every search space becomes the same kind of graph, a predictor fitted on one family
 can be evaluated on another or fine-tuned on a few of its graphs (:meth:`fine_tune`): the
@@ -28,13 +30,17 @@ DEFAULTS = {
     "head": 64,
     "epochs": 60,
     "batch_size": 32,
-    "lr": 2e-3,
+    "lr": 3e-3,
     "weight_decay": 1e-4,
     "fine_tune_epochs": 60,
     "fine_tune_lr": 1e-3,
 }
 # Sum pooling over a few hundred nodes is scaled into the range of the mean.
 SUM_POOL_SCALE = 1 / 256
+# The network's log10 MACs and parameters, centred on the middle of both families' range: the
+# sums the node states would have to learn, given to the head directly.
+GRAPH_FEATURE_CENTRES = np.array([8.0, 6.0])
+N_GRAPH_FEATURES = len(GRAPH_FEATURE_CENTRES)
 PREDICT_BATCH = 256
 
 
@@ -58,18 +64,26 @@ def _build_network(torch, n_features: int, hidden: int, layers: int, head: int):
             super().__init__()
             self.embed = nn.Linear(n_features, hidden)
             self.convs = nn.ModuleList(DirectedGraphConv() for _ in range(layers))
-            self.head = nn.Sequential(nn.Linear(2 * hidden, head), nn.ReLU(), nn.Linear(head, 1))
+            self.head = nn.Sequential(nn.Linear(2 * hidden + N_GRAPH_FEATURES, head), nn.ReLU(), nn.Linear(head, 1))
 
-        def forward(self, x, src, dst, node_graph, n_graphs: int):
+        def forward(self, x, src, dst, node_graph, graph_features):
+            n_graphs = len(graph_features)
             h = torch.relu(self.embed(x))
             for conv in self.convs:
-                h = conv(h, src, dst)
+                # Residual: a layer refines the states, so deep stacks train as fast as shallow ones.
+                h = h + conv(h, src, dst)
             total = torch.zeros(n_graphs, h.shape[1]).index_add_(0, node_graph, h)
             sizes = torch.bincount(node_graph, minlength=n_graphs).clamp(min=1).unsqueeze(1)
-            pooled = torch.cat([total / sizes, total * SUM_POOL_SCALE], dim=1)
+            pooled = torch.cat([total / sizes, total * SUM_POOL_SCALE, graph_features], dim=1)
             return self.head(pooled).squeeze(-1)
 
     return KGNN()
+
+
+def graph_features(graphs: ComputationGraphs) -> np.ndarray:
+    """(N, N_GRAPH_FEATURES) float32: log10 MACs and parameters of every network, centred."""
+    totals = np.column_stack(graphs.totals()).astype(np.float64)
+    return (np.log10(np.maximum(totals, 1)) - GRAPH_FEATURE_CENTRES).astype(np.float32)
 
 
 class _PackedInputs:
@@ -78,13 +92,14 @@ class _PackedInputs:
     def __init__(self, torch, graphs: ComputationGraphs):
         self.torch, self.graphs = torch, graphs
         self.features = node_features(graphs)
+        self.graph_features = graph_features(graphs)
 
     def batch(self, indices: np.ndarray):
         node_index, edges, node_ptr, _ = self.graphs.select(indices)
         node_graph = np.repeat(np.arange(len(indices)), np.diff(node_ptr))
         t = self.torch
         return (t.from_numpy(self.features[node_index]), t.from_numpy(edges[0]), t.from_numpy(edges[1]),
-                t.from_numpy(node_graph), len(indices))
+                t.from_numpy(node_graph), t.from_numpy(self.graph_features[indices]))
 
 
 class GraphPredictor:
@@ -130,6 +145,8 @@ class GraphPredictor:
         rng = np.random.default_rng(self.seed)
         network = self.network_
         optimiser = torch.optim.Adam(network.parameters(), lr=lr, weight_decay=self.params["weight_decay"])
+        steps_per_epoch = -(-len(y) // self.params["batch_size"])
+        schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=max(epochs * steps_per_epoch, 1))
         network.train()
         with _one_thread(torch):
             for _ in range(epochs):
@@ -140,6 +157,7 @@ class GraphPredictor:
                     loss = torch.nn.functional.huber_loss(network(*inputs.batch(batch)), target[batch])
                     loss.backward()
                     optimiser.step()
+                    schedule.step()
         network.eval()
         return self
 
