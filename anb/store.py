@@ -26,6 +26,7 @@ from anb.training import evaluate_sides, fit_members, split_data
 
 DEFAULT_MEMBERS = 5
 BUILD_SEED = 0  # seed of the members of a local build
+LOCAL_BUILD = "local build"  # the manifest's "origin" of an entry fitted by build()
 
 
 def package_version() -> str:
@@ -81,7 +82,8 @@ def build(family: str, target: Target, entry: Path, n_members: int = DEFAULT_MEM
     metrics, _ = evaluate_sides(members, sides)
     with cache_entry.staged(entry) as staging:
         save_ensemble(staging, members, {
-            "target": target.__dict__, "params": params, "config_file": Path(config).name, "seed": BUILD_SEED,
+            "target": target.__dict__, "origin": LOCAL_BUILD, "params": params, "config_file": Path(config).name,
+            "seed": BUILD_SEED,
             "split": split.source, "test_names": list(split.test), "metrics": metrics,
         })
 
@@ -101,9 +103,10 @@ def load_entry(entry: Path, family: str, target: Target) -> tuple[list[Surrogate
     return members, manifest
 
 
-def _warn_if_small(members: list, n_members: int, family: str, target: Target, entry: Path) -> None:
-    """A cached ensemble smaller than the default (a build asked for fewer members) is used, with a warning."""
-    if len(members) < min(n_members, DEFAULT_MEMBERS):
+def _warn_if_small(members: list, manifest: dict, n_members: int, family: str, target: Target, entry: Path) -> None:
+    """A local build smaller than the default (made for a request of fewer members) is used, with a
+    warning; a downloaded or imported ensemble has the size its publisher chose."""
+    if manifest.get("origin") == LOCAL_BUILD and len(members) < min(n_members, DEFAULT_MEMBERS):
         spread = "its std is 0" if len(members) == 1 else f"its std comes from {len(members)} members"
         where = "" if target.device is None else f" --device {target.device} --metric {target.metric}"
         warnings.warn(f"the cached {family} {target.label} ensemble ({entry}) has {len(members)} member(s), built on "
@@ -122,7 +125,7 @@ def obtain(family: str, target: Target, n_members: int = DEFAULT_MEMBERS, root: 
         members, manifest = load_entry(entry, family, target)
     except (CorruptEnsembleError, OSError):  # absent, damaged, or replaced while it was read
         members, manifest = _produce(family, target, entry, n_members, progress)
-    _warn_if_small(members, n_members, family, target, entry)
+    _warn_if_small(members, manifest, n_members, family, target, entry)
     return members, manifest
 
 

@@ -153,14 +153,23 @@ def test_a_damaged_manifest_is_replaced_on_the_next_request(members, home, monke
 # --- 3. a small cached ensemble is not handed out silently -----------------------------------------
 
 
-def test_a_one_member_entry_warns_default_users_with_the_rebuild_command(home):
+def test_a_one_member_local_build_warns_default_users_with_the_rebuild_command(home):
     archs = sample_architectures(120, seed=5)
-    cached(fit_members(archs, synthetic_throughput(archs), n_members=1), home)
+    entry = store.entry_dir("xgb", ACCURACY, home)
+    entry.parent.mkdir(parents=True)
+    save_ensemble(entry, fit_members(archs, synthetic_throughput(archs), n_members=1),
+                  {"target": ACCURACY.__dict__, "origin": store.LOCAL_BUILD})
     with pytest.warns(UserWarning, match=r"has 1 member\(s\), built on an earlier request for that many; its std is 0."
                                          r" To rebuild it with 5: anb build --model xgb --members 5 --force"):
         ensemble = ANBEnsemble("xgb", progress=False)
         _, std = ensemble.query(archs[:3])
     assert np.all(std == 0)
+
+
+def test_a_small_imported_or_published_ensemble_is_used_without_that_warning(members, home, recwarn):
+    cached(members, home)  # no "origin": not a local build
+    ANBEnsemble("xgb", progress=False).load_ensemble()
+    assert not [w for w in recwarn if "member(s)" in str(w.message)]
 
 
 # --- 4. fit_model.py: two runs in one second keep both results --------------------------------------
