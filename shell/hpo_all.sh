@@ -58,7 +58,7 @@ for family in $FAMILIES; do
         start=$SECONDS
         echo "== $model $target (walltime ${walltime}s, ${N_WORKERS} worker(s))"
         "$PYTHON" "$ROOT/do_hpo.py" "${run_args[@]}" "${extra_args[@]}" --model_config_path "$SPACES/$name" \
-            --n-trials "$N_TRIALS" --walltime "$walltime" --n-workers "$N_WORKERS" --quiet | head -1
+            --n-trials "$N_TRIALS" --walltime "$walltime" --n-workers "$N_WORKERS" --quiet | grep '^picked'
         echo "   $(( SECONDS - start )) s, $(( $(wc -l < "${path[run_dir]}/runhistory.csv") - 1 )) trials"
         if [[ $INSTALL == 1 ]]; then cp "${path[config_file]}" "${path[package_config]}"; fi
         unset path

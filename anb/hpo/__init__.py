@@ -3,7 +3,7 @@
 One job per module:
 
 - :mod:`~anb.hpo.space`: the search space (a model-config file), checked against the model family;
-- :mod:`~anb.hpo.objective`: what a trial measures (validation RMSE and prediction cost);
+- :mod:`~anb.hpo.objective`: what a trial measures (validation ranking error and prediction cost);
 - :mod:`~anb.hpo.run`: the SMAC run (multi-objective, Dask workers, resuming);
 - :mod:`~anb.hpo.selection`: the Pareto front and the rule that picks one configuration;
 - :mod:`~anb.hpo.results` and :mod:`~anb.hpo.plots`: the files and figures a run leaves;

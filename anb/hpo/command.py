@@ -17,8 +17,9 @@ DEFAULT_LOG_DIR = "experiments/hpo"
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         "do_hpo.py",
-        description="Tune a surrogate's hyperparameters with SMAC for validation RMSE and prediction cost together "
-                    "(the test side is never used), then pick the cheapest configuration within --tolerance of the best RMSE.",
+        description="Tune a surrogate's hyperparameters with SMAC for validation ranking error (1 - Kendall tau) and "
+                    "prediction cost together (the test side is never used), then pick the cheapest configuration whose "
+                    "validation tau is within --tolerance of the best.",
     )
     add = parser.add_argument
     add("--dataset_root", default=None, help="directory or .tar.gz of result JSONs (default: the cached dataset)")
@@ -41,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("--n-initial", dest="n_initial", type=int, default=None, help="Sobol initial design size (default: n_trials/4, at most 10)")
     add("--n-threads", dest="n_threads", type=int, default=1, help="threads per trial for xgb/lgb (default: 1)")
     add("--tolerance", type=float, default=DEFAULT_TOLERANCE,
-        help=f"pick the cheapest configuration whose validation RMSE is at most (1 + tolerance) x the best (default: {DEFAULT_TOLERANCE})")
+        help=f"pick the cheapest configuration whose validation Kendall tau is at least the best minus this (default: {DEFAULT_TOLERANCE})")
     add("--print-paths", dest="print_paths", action="store_true",
         help="print the run directory and the tuned config file this call would write, then exit without tuning")
     add("--quiet", action="store_true", help="do not report every trial")
@@ -96,7 +97,7 @@ def main(argv=None) -> int:
     except (ValueError, OSError, DownloadError) as exc:
         print(f"do_hpo.py: error: {exc}", file=sys.stderr)
         return 2
-    print(f"picked: validation RMSE {result.val_rmse:.6g}, {result.evaluations_per_row:,.0f} evaluations per row, "
+    print(f"picked: validation tau {result.val_tau:.4f}, {result.evaluations_per_row:,.0f} evaluations per row, "
           f"after {result.n_trials} trial(s): {result.params}")
     for name, path in result.files.items():
         print(f"{name}: {path}")

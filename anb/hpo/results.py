@@ -3,18 +3,19 @@
 Files written into the run directory:
 
 ``runhistory.csv``
-    one row per trial in finishing order: validation RMSE, best so far, evaluations per row,
-    measured microseconds per row, whether it is on the Pareto front, status, hyperparameters;
+    one row per trial in finishing order: validation Kendall tau, best so far, whether it is on
+    the Pareto front, evaluations and measured microseconds per row, validation RMSE, status,
+    hyperparameters;
 ``pareto_front.csv``
-    the trials on the front of validation RMSE against evaluations per row, cheapest first;
+    the trials on the front of validation tau against evaluations per row, cheapest first;
 ``incumbent.json``
-    the picked configuration (the cheapest within the tolerance of the best RMSE), its
-    library parameters and figures, next to the best-RMSE trial's;
+    the picked configuration (the cheapest within the tolerance of the best tau), its
+    library parameters and figures, next to the best-tau trial's;
 ``<model>_configspace.json``
     the search space with the picked configuration as defaults, usable as
     ``fit_model.py --model_config_path``;
-``pareto_front.png``, ``best_val_rmse.png``
-    the front with the pick marked, and the best validation RMSE against trials.
+``pareto_front.png``, ``best_val_tau.png``
+    the front with the tolerance band and the pick marked, and the best validation tau against trials.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ import numpy as np
 import pandas as pd
 from ConfigSpace import ConfigurationSpace
 
-from anb.hpo.objective import ERROR
 from anb.hpo.plots import plot_best, plot_pareto
 from anb.hpo.selection import pareto_mask, pick_cheapest_within
 from anb.hpo.space import space_with_defaults
@@ -39,8 +39,8 @@ INCUMBENT_FILE = "incumbent.json"
 RUNHISTORY_FILE = "runhistory.csv"
 PARETO_FILE = "pareto_front.csv"
 PARETO_PLOT = "pareto_front.png"
-BEST_PLOT = "best_val_rmse.png"
-_INFO_COLUMNS = ("evaluations_per_row", "us_per_row", "rounds", "error")
+BEST_PLOT = "best_val_tau.png"
+_INFO_COLUMNS = ("evaluations_per_row", "us_per_row", "val_rmse", "rounds", "error")
 
 
 @dataclass
@@ -48,14 +48,14 @@ class HPOResult:
     run_dir: Path
     incumbent: dict  # the picked configuration
     params: dict
-    val_rmse: float
+    val_tau: float
     evaluations_per_row: float
     n_trials: int
     files: dict
 
 
 def runhistory_table(runhistory, space: ConfigurationSpace) -> pd.DataFrame:
-    """One row per finished trial, in finishing order, with the best RMSE so far and the front."""
+    """One row per finished trial, in finishing order, with the best tau so far and the front."""
     rows = []
     for key, value in runhistory.items():
         status = value.status.name
@@ -64,23 +64,23 @@ def runhistory_table(runhistory, space: ConfigurationSpace) -> pd.DataFrame:
         config = runhistory.get_config(key.config_id)
         cost = np.atleast_1d(np.asarray(value.cost, dtype=float))
         ok = status == "SUCCESS" and np.isfinite(cost).all()
-        row = {"config_id": key.config_id, "val_rmse": float(cost[0]) if ok else np.nan, "status": status.lower(),
+        row = {"config_id": key.config_id, "val_tau": 1.0 - float(cost[0]) if ok else np.nan, "status": status.lower(),
                "runtime_s": round(float(value.time), 3), "ended": float(value.endtime)}
         row.update({name: value.additional_info.get(name) for name in _INFO_COLUMNS})
         if not ok:
-            row["evaluations_per_row"] = np.nan
+            row["evaluations_per_row"] = row["val_rmse"] = np.nan
         row.update({name: config.get(name) for name in space.keys()})
         rows.append(row)
     table = pd.DataFrame(rows)
     if table.empty:
-        return pd.DataFrame(columns=["trial", "config_id", "val_rmse", "best_val_rmse", "status"])
+        return pd.DataFrame(columns=["trial", "config_id", "val_tau", "best_val_tau", "pareto", "status"])
     table = table.sort_values(["ended", "config_id"], kind="stable").reset_index(drop=True)
     table.insert(0, "trial", np.arange(1, len(table) + 1))
-    table.insert(3, "best_val_rmse", table["val_rmse"].cummin())
-    ok = table["val_rmse"].notna().to_numpy()
+    table.insert(3, "best_val_tau", table["val_tau"].cummax())
+    ok = table["val_tau"].notna().to_numpy()
     front = np.zeros(len(table), dtype=bool)
     if ok.any():
-        front[ok] = pareto_mask(table.loc[ok, "val_rmse"], table.loc[ok, "evaluations_per_row"])
+        front[ok] = pareto_mask(-table.loc[ok, "val_tau"], table.loc[ok, "evaluations_per_row"])
     table.insert(4, "pareto", front)
     table["ended"] = pd.to_datetime(table["ended"], unit="s").dt.strftime("%Y-%m-%dT%H:%M:%S")
     if table["error"].isna().all():
@@ -104,7 +104,7 @@ def write_results(run_dir: Path, settings, space: ConfigurationSpace, history: p
                   tolerance: float) -> HPOResult:
     """Pick the configuration, write every result file; ``settings`` is the run's ``HPOSettings``."""
     picked = pick_cheapest_within(history, tolerance)
-    best = history.loc[history[ERROR].idxmin()]
+    best = history.loc[history["val_tau"].idxmax()]
     config = {name: _plain(picked[name]) for name in space.keys() if _is_set(picked[name])}
     device, metric = (target.device, target.metric) if target.device else (None, None)
     files = write_history_files(run_dir, history, target, picked, tolerance)
@@ -114,18 +114,19 @@ def write_results(run_dir: Path, settings, space: ConfigurationSpace, history: p
     params = config_to_params(config)
     write_json_atomic(files["incumbent"], {
         "model": settings.model, "target": settings.target, "column": settings.column,
-        "rule": f"cheapest within {tolerance:.2%} of the best validation RMSE", "tolerance": tolerance,
-        "config": config, "params": params, "trial": int(picked["trial"]),
-        "val_rmse": float(picked[ERROR]), "evaluations_per_row": float(picked["evaluations_per_row"]),
-        "us_per_row": _plain(picked.get("us_per_row")),
-        "best": {"trial": int(best["trial"]), "val_rmse": float(best[ERROR]),
-                 "evaluations_per_row": float(best["evaluations_per_row"])},
-        "n_trials": int(len(history)), "n_successful": int(history[ERROR].notna().sum()),
+        "rule": f"cheapest with validation Kendall tau within {tolerance:g} of the best", "tolerance": tolerance,
+        "config": config, "params": params, "trial": int(picked["trial"]), **_figures(picked),
+        "best": {"trial": int(best["trial"]), **_figures(best)},
+        "n_trials": int(len(history)), "n_successful": int(history["val_tau"].notna().sum()),
         "seed": settings.seed, "split": settings.split, "sizes": settings.sizes,
         "config_file": files["config"].name, "written": time.strftime("%Y-%m-%dT%H:%M:%S"),
     })
-    return HPOResult(run_dir, config, params, float(picked[ERROR]), float(picked["evaluations_per_row"]),
+    return HPOResult(run_dir, config, params, float(picked["val_tau"]), float(picked["evaluations_per_row"]),
                      int(len(history)), files)
+
+
+def _figures(trial: pd.Series) -> dict:
+    return {name: _plain(trial[name]) for name in ("val_tau", "val_rmse", "evaluations_per_row", "us_per_row")}
 
 
 def _is_set(value) -> bool:

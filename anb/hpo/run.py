@@ -24,7 +24,7 @@ from smac.multi_objective.parego import ParEGO
 from smac.runner.target_function_runner import TargetFunctionRunner
 
 from anb.hpo.errors import HPOError
-from anb.hpo.objective import ERROR, OBJECTIVES, ValidationCostObjective
+from anb.hpo.objective import OBJECTIVES, ValidationCostObjective
 from anb.hpo.results import RUNHISTORY_FILE, HPOResult, runhistory_table, write_history_files, write_results
 from anb.hpo.selection import DEFAULT_TOLERANCE
 from anb.hpo.space import check_space_for_family, space_fingerprint
@@ -82,7 +82,7 @@ def validate_budget(n_trials: int, walltime: float, n_workers: int, n_threads: i
     if n_threads < 1:
         raise HPOError(f"--n-threads must be at least 1; got {n_threads}")
     if tolerance is None or not np.isfinite(tolerance) or not 0 <= tolerance < 1:
-        raise HPOError(f"--tolerance must be a fraction in [0, 1) of the best validation RMSE; got {tolerance}")
+        raise HPOError(f"--tolerance must be a Kendall tau difference in [0, 1); got {tolerance}")
 
 
 class ObjectiveRunner(TargetFunctionRunner):
@@ -167,7 +167,7 @@ def run_hpo(*, family: str, model: str, target: Target, space: ConfigurationSpac
         _close_dask(facade, client)
 
     history = runhistory_table(facade.runhistory, space)
-    if not len(history) or not np.isfinite(history[ERROR]).any():
+    if not len(history) or not np.isfinite(history["val_tau"]).any():
         write_history_files(run_dir, history, target)
         raise HPOError(f"no trial succeeded; see {run_dir / RUNHISTORY_FILE} for the errors")
     return write_results(run_dir, settings, space, history, target, tolerance)
@@ -221,31 +221,31 @@ class _RebindConfig(Callback):
 
 
 class _TrialLog(Callback):
-    """Reports each finished trial: its validation RMSE and its evaluations per row."""
+    """Reports each finished trial: its validation tau and its evaluations per row."""
 
     def __init__(self, say):
         self.say = say
         self.offset = 0
         self.count = 0
-        self.best = np.inf
+        self.best = -np.inf
 
     def resume_from(self, runhistory) -> None:
         self.offset = runhistory.finished
-        done = [np.atleast_1d(v.cost)[0] for v in runhistory.values() if v.status.name == "SUCCESS"]
-        self.best = min((c for c in done if np.isfinite(c)), default=np.inf)
+        errors = [np.atleast_1d(v.cost)[0] for v in runhistory.values() if v.status.name == "SUCCESS"]
+        self.best = max((1.0 - e for e in errors if np.isfinite(e)), default=-np.inf)
         if self.offset:
             self.say(f"{self.offset} trial(s) already done; continuing")
 
     def on_tell_end(self, smbo, info, value):
         self.count += 1
-        rmse = float(np.atleast_1d(value.cost)[0])
-        if value.status.name != "SUCCESS" or not np.isfinite(rmse):
-            self.say(f"trial {self.offset + self.count}: {value.status.name.lower()}, best val RMSE {self.best:.6g}")
+        error = float(np.atleast_1d(value.cost)[0])
+        if value.status.name != "SUCCESS" or not np.isfinite(error):
+            self.say(f"trial {self.offset + self.count}: {value.status.name.lower()}, best val tau {self.best:.4f}")
             return None
-        self.best = min(self.best, rmse)
+        self.best = max(self.best, 1.0 - error)
         evaluations = value.additional_info.get("evaluations_per_row", float("nan"))
-        self.say(f"trial {self.offset + self.count}: val RMSE {rmse:.6g}, {evaluations:,.0f} evaluations/row, "
-                 f"best val RMSE {self.best:.6g}")
+        self.say(f"trial {self.offset + self.count}: val tau {1.0 - error:.4f}, {evaluations:,.0f} evaluations/row, "
+                 f"best val tau {self.best:.4f}")
         return None
 
 
