@@ -148,15 +148,17 @@ def test_graph_predictor_learns_and_transfers(real_data, anb_graphs, naslib):
     train, test = rng.choice(known, 200, replace=False), rng.choice(known, 300, replace=False)
     test = np.setdiff1d(test, train)
     y = real_data["val_top1"].to_numpy()
-    params = {"epochs": 15, "fine_tune_epochs": 15}
+    # Small and short, to stay fast: far from the benchmark's figures, far above chance (about
+    # +-0.04 of tau on 300 test architectures).
+    params = {"hidden": 16, "head": 32, "epochs": 10, "fine_tune_epochs": 10}
     model = GraphPredictor(params, seed=0).fit(anb_graphs.subset(train), y[train])
     predicted = model.predict(anb_graphs.subset(test))
     assert predicted.shape == (len(test),)
-    assert kendalltau(predicted, y[test]).statistic > 0.5
+    assert kendalltau(predicted, y[test]).statistic > 0.3
     # Pretrained on NAS-Bench-101, the predictor fine-tunes on MnasNet graphs; it predicts in
     # the new family's units (ImageNet top-1 %, not CIFAR-10 fractions).
-    nb101 = nasbench101_graphs(naslib.adjacency, naslib.labels)
-    pretrained = GraphPredictor(params, seed=0).fit(nb101, naslib.accuracy("validation"))
+    nb101 = nasbench101_graphs(naslib.adjacency[:200], naslib.labels[:200])
+    pretrained = GraphPredictor(params, seed=0).fit(nb101, naslib.accuracy("validation")[:200])
     assert pretrained.predict(nb101).max() <= 1
     pretrained.fine_tune(anb_graphs.subset(train[:50]), y[train[:50]])
     assert pretrained.predict(anb_graphs.subset(test)).mean() == pytest.approx(y[test].mean(), abs=5)
