@@ -8,6 +8,7 @@ for the same surrogate build it once and never see half of it.
 
 from __future__ import annotations
 
+import json
 import tarfile
 import warnings
 from importlib import metadata
@@ -17,7 +18,7 @@ from anb import cache_entry, few_shot, paths
 from anb.dataset import load_dataset
 from anb.devices import get_device
 from anb.download import DownloadError, HashMismatchError, fetch
-from anb.ensemble_io import CorruptEnsembleError, load_ensemble_dir, save_ensemble
+from anb.ensemble_io import MANIFEST, CorruptEnsembleError, load_ensemble_dir, save_ensemble, write_manifest
 from anb.model_config import default_config_path, read_model_params
 from anb.models import Surrogate
 from anb.splits import default_split
@@ -54,14 +55,25 @@ def _download(family: str, target: Target, entry: Path) -> bool:
     downloads = entry.parents[3] / "downloads"  # <root>/<version>/<model>/<device>/<metric>
     tarball = fetch(archive.url, archive.sha256, downloads, f"{family}-{target.device}-{target.metric}.tar.gz",
                     f"the {family} {target.label} surrogate")
-    with cache_entry.staged(entry) as staging:
-        try:
+    try:
+        with cache_entry.staged(entry) as staging:
             with tarfile.open(tarball) as tar:
                 tar.extractall(staging, filter="data")
-        except tarfile.TarError as exc:
-            # A published file that is not a tar archive (or holds unsafe paths) is a failed download.
-            raise DownloadError(f"{tarball} (from {archive.url}) is not a usable .tar.gz archive: {exc}") from exc
+            _seal_manifest(staging)
+    except (tarfile.TarError, CorruptEnsembleError) as exc:
+        # A published file that is not a tar archive of an ensemble (or holds unsafe paths) is a failed download.
+        raise DownloadError(f"{tarball} (from {archive.url}) is not a usable .tar.gz archive of an ensemble: "
+                            f"{exc}") from exc
     return True
+
+
+def _seal_manifest(staging: Path) -> None:
+    """Give a downloaded manifest its own sha256 (archives made by any anb version are taken; the
+    archive's sha256 was checked, so its manifest is the published one)."""
+    manifest = json.loads((staging / MANIFEST).read_text()) if (staging / MANIFEST).is_file() else None
+    if not isinstance(manifest, dict):
+        raise CorruptEnsembleError(f"it holds no {MANIFEST} at its root")
+    write_manifest(staging, manifest)
 
 
 def build(family: str, target: Target, entry: Path, n_members: int = DEFAULT_MEMBERS, progress: bool = True) -> None:

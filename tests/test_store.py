@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import subprocess
+import tarfile
 import textwrap
 
 import numpy as np
@@ -16,7 +17,7 @@ from anb import cache_entry, cli, store
 from anb.devices import discover_devices
 from anb.download import DownloadError, HashMismatchError
 from anb.ensemble import ANBEnsemble
-from anb.ensemble_io import MANIFEST, CorruptEnsembleError, verify_ensemble
+from anb.ensemble_io import MANIFEST, MANIFEST_HASH, CorruptEnsembleError, save_ensemble, verify_ensemble
 from anb.targets import resolve_target
 from helpers_store import (
     DEVICE,
@@ -97,6 +98,26 @@ def test_a_published_archive_is_downloaded_checked_and_used(plugin_site, publish
     assert not staging_leftovers(home)
 
 
+def test_an_archive_from_an_older_anb_without_a_manifest_hash_is_taken(plugin_site, published, home, tmp_path,
+                                                                        monkeypatch):
+    members, _, _ = published
+    ensemble = tmp_path / "old" / "ensemble"
+    save_ensemble(ensemble, members, {"target": f"{DEVICE}/throughput"})
+    manifest = json.loads((ensemble / MANIFEST).read_text())
+    del manifest[MANIFEST_HASH]
+    (ensemble / MANIFEST).write_text(json.dumps(manifest))
+    archive = tmp_path / "old" / "old.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        for child in sorted(ensemble.iterdir()):
+            tar.add(child, arcname=child.name)
+    with http_server(archive.parent) as url:
+        install_plugin(plugin_site, "anb-test-mychip", "anb_test_mychip", plugin_source(
+            archives={TARGET_KEY: (f"{url}/{archive.name}", hashlib.sha256(archive.read_bytes()).hexdigest())}))
+        forbid_local_builds(monkeypatch)
+        loaded = ANBEnsemble("xgb", device=DEVICE, progress=False).load_ensemble()
+    assert len(loaded.members) == 2 and MANIFEST_HASH in loaded.manifest
+
+
 def test_a_wrong_sha256_keeps_nothing_and_is_not_papered_over(plugin_site, published, mychip_data, home):
     _, archive, sha256 = published
     wrong = "0" * 64
@@ -160,6 +181,7 @@ BROKEN_PUBLICATIONS = {
     # what the server gives -> what the error says
     "missing_file": "could not download the xgb mychip/throughput surrogate",
     "not_an_archive": "is not a usable .tar.gz archive",
+    "not_an_ensemble": "is not a usable .tar.gz archive of an ensemble: it holds no manifest.json at its root",
 }
 
 
@@ -170,6 +192,9 @@ def _serve_broken(problem, served):
     junk.write_bytes(b"this is not a tar archive" * 10)
     if problem == "missing_file":
         return "nothing_here.tar.gz", "1" * 64
+    if problem == "not_an_ensemble":
+        with tarfile.open(junk, "w:gz") as tar:
+            tar.add(served / "..", arcname="somewhere_else", recursive=False)
     return junk.name, hashlib.sha256(junk.read_bytes()).hexdigest()
 
 
