@@ -134,7 +134,11 @@ def main(argv=None) -> int:
     print(f"target {target.label} ({target.unit}); sizes: " + ", ".join(f"{s} {len(d.y)}" for s, d in sides.items()))
 
     n_members = args.ensemble_size if args.ensemble else 1
-    members = fit_members(family, params, sides, n_members, args.seed)
+    try:
+        members = fit_members(family, params, sides, n_members, args.seed)
+    except BaseException:
+        out.rmdir()  # reserved before the work and still empty: a failed or interrupted fit leaves nothing
+        raise
     metrics, table = evaluate_sides(members, sides)
     for side, label in (("train", "train"), ("val", "valid"), ("test", "test")):
         if side in metrics:

@@ -200,6 +200,19 @@ def test_two_fit_runs_with_one_seed_in_one_second_keep_both_results(quick_fit, t
     assert all((r / MANIFEST).is_file() and (r / "test_predictions.csv").is_file() for r in runs)
 
 
+def test_an_interrupted_fit_leaves_no_run_directory(quick_fit, tmp_path, monkeypatch):
+    data, config = quick_fit
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(fit_model, "fit_members", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        fit_model.main(["--dataset_root", str(data), "--model_config_path", str(config), "--log_dir",
+                        str(tmp_path / "runs")])
+    assert list((tmp_path / "runs" / "xgb").iterdir()) == []
+
+
 # --- 5. a read-only cache serves complete entries --------------------------------------------------
 
 QUERY = textwrap.dedent("""
