@@ -127,7 +127,8 @@ def save(graph: ComputationGraphs, path: str | Path, title: str = "", graphviz: 
             raise RuntimeError("--graphviz needs Graphviz's `dot` on the PATH; without it the matplotlib drawing "
                                "is used (leave out --graphviz)")
         if fmt not in GRAPHVIZ_FORMATS:
-            raise ValueError(f"Graphviz output must end in one of {['.' + f for f in GRAPHVIZ_FORMATS]}; got {path.name}")
+            allowed = ["." + f for f in GRAPHVIZ_FORMATS]
+            raise ValueError(f"Graphviz output must end in one of {allowed}; got {path.name}")
         text = to_dot(graph)
         _replace_atomically(path, lambda tmp: subprocess.run([dot, f"-T{fmt}", "-o", str(tmp)], input=text,
                                                              text=True, check=True))

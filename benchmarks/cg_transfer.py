@@ -85,7 +85,8 @@ def graph_speed(data, nb101) -> None:
             build(np.arange(i, i + 1))
         single = BASELINE_GRAPHS / (time.process_time() - start)
         print(f"  {name:14s} batch {batch:8.0f} graphs/s, one by one {single:6.0f} graphs/s "
-              f"({batch / single:.0f}x); {graphs.n_nodes.mean():.0f} nodes, {graphs.n_edges.mean():.0f} edges per graph")
+              f"({batch / single:.0f}x); {graphs.n_nodes.mean():.0f} nodes, {graphs.n_edges.mean():.0f} edges "
+              "per graph")
 
 
 def summary(name: str, values: list[float]) -> str:
@@ -120,8 +121,9 @@ def across_families(train, test, test_graphs, x_test, nb101, seeds, gnn_params) 
         tuned = copy.deepcopy(pretrained)
         tuned.seed = seed
         results[names[0]].append(tau(tuned.fine_tune(graphs, y).predict(test_graphs), test[TARGET]))
-        alone = GraphPredictor({**gnn_params, "epochs": gnn_params.get("fine_tune_epochs", DEFAULTS["fine_tune_epochs"])},
-                               seed=seed).fit(graphs, y)
+        # As many epochs as the fine-tuning gets, from scratch.
+        epochs = gnn_params.get("fine_tune_epochs", DEFAULTS["fine_tune_epochs"])
+        alone = GraphPredictor({**gnn_params, "epochs": epochs}, seed=seed).fit(graphs, y)
         results[names[1]].append(tau(alone.predict(test_graphs), test[TARGET]))
         xgb = make_surrogate("xgb", XGB_PARAMS, seed=seed).fit(build_features(train.iloc[rows]), y)
         results[names[2]].append(tau(xgb.predict(x_test), test[TARGET]))

@@ -19,7 +19,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from configurationspaces.computation_graph import SEGMENT_INPUT, THOP, ComputationGraphs, SegmentBuilder, chain
+from configurationspaces.computation_graph import (
+    SEGMENT_INPUT,
+    THOP,
+    ComputationGraphs,
+    SegmentBuilder,
+    link_segments,
+)
 from configurationspaces.efficientnet_cost import (
     HEAD_CHANNELS,
     IMAGE_SIZE,
@@ -126,4 +132,4 @@ def mnasnet_graphs(samples) -> ComputationGraphs:
                 stride=stride[i] if j == 0 else 1, in_res=res_in[i] if j == 0 else res_out[i], out_res=res_out[i],
             ))
     segments.append(_head(n, res_out[-1]))
-    return chain(segments, THOP, IMAGE_SIZE)
+    return link_segments(segments, THOP, IMAGE_SIZE)

@@ -19,7 +19,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from configurationspaces.computation_graph import NASLIB, SEGMENT_INPUT, ComputationGraphs, SegmentBuilder, chain
+from configurationspaces.computation_graph import (
+    NASLIB,
+    SEGMENT_INPUT,
+    ComputationGraphs,
+    SegmentBuilder,
+    link_segments,
+)
 from configurationspaces.nasbench101 import CONV1X1, CONV3X3, MAX_VERTICES, MAXPOOL3X3, OP_LABELS, output_last
 from configurationspaces.nasbench101_cost import (
     CELLS_PER_STACK,
@@ -72,13 +78,13 @@ def _cell(adjacency, labels, in_channels: int, out_channels: int, res: int):
         n_inputs = from_input[:, i] + edge[:, 1:v, v].sum(axis=1)
         projection = _conv_bn_relu(b, in_channels, c, res, 1, from_input[:, i])
         b.chain([SEGMENT_INPUT, *projection], from_input[:, i])
-        total = b.node("add", in_channels=c, in_res=res, when=n_inputs > 1)
+        summed = b.node("add", in_channels=c, in_res=res, when=n_inputs > 1)
         op = _conv_bn_relu(b, c, c, res, np.where(label == OP_LABELS[CONV3X3], 3, 1), is_conv)
         pool = b.node("max_pool", in_channels=c, in_res=res, kernel=3, when=is_pool)
         b.chain(op, is_conv)
-        entry.append(np.where(n_inputs > 1, total, np.where(is_conv, op[0], pool)))
+        entry.append(np.where(n_inputs > 1, summed, np.where(is_conv, op[0], pool)))
         exit.append(np.where(is_conv, op[-1], pool))
-        b.edge(total, np.where(is_conv, op[0], pool), n_inputs > 1)
+        b.edge(summed, np.where(is_conv, op[0], pool), n_inputs > 1)
         b.edge(projection[-1], entry[i], from_input[:, i])
         for u in range(i):
             b.edge(exit[u], entry[i], edge[:, u + 1, v])
@@ -136,4 +142,4 @@ def nasbench101_graphs(adjacency, labels) -> ComputationGraphs:
             segments.append(_cell(adjacency, labels, in_channels, out_channels, res))
             in_channels = out_channels
     segments.append(_head(n, out_channels, res))
-    return chain(segments, NASLIB, IMAGE_SIZE)
+    return link_segments(segments, NASLIB, IMAGE_SIZE)

@@ -15,9 +15,9 @@ owning columns ``edge_ptr[g]:edge_ptr[g+1]``.
 
 Builders describe a network as a chain of segments (a stem, one layer, one cell, a head), each
 a fixed set of node and edge slots with a per-graph mask, evaluated for every graph at once;
-:func:`chain` numbers the present slots and links every segment to its predecessor's exit. So a
-batch of thousands of graphs costs a few dozen array operations per segment, not a Python loop
-per graph.
+:func:`link_segments` numbers the present slots and links every segment to its predecessor's
+exit. So a batch of thousands of graphs costs a few dozen array operations per segment, not a
+Python loop per graph.
 """
 
 from __future__ import annotations
@@ -105,7 +105,8 @@ class ComputationGraphs:
     def node_costs(self) -> tuple[np.ndarray, np.ndarray]:
         """(V,) MACs and (V,) parameters of every node, int64, under the graphs' convention."""
         op, kernel, groups, c_in, c_out, res_in, res_out, bias = (
-            self.column(n) for n in ("op", "kernel", "groups", "in_channels", "out_channels", "in_res", "out_res", "bias")
+            self.column(name)
+            for name in ("op", "kernel", "groups", "in_channels", "out_channels", "in_res", "out_res", "bias")
         )
         conv = (op == OP["conv"]) | (op == OP["depthwise_conv"])
         weights = np.where(conv, kernel * kernel * (c_in // np.maximum(groups, 1)) * c_out, 0)
@@ -194,7 +195,8 @@ class SegmentBuilder:
         out_channels = in_channels if out_channels is None else out_channels
         out_res = in_res if out_res is None else out_res
         values = (OP[op], kernel, stride, groups, in_channels, out_channels, in_res, out_res, bias)
-        self._nodes.append(np.stack([np.broadcast_to(np.asarray(v, dtype=np.int64), (self.n,)) for v in values], axis=1))
+        columns = [np.broadcast_to(np.asarray(v, dtype=np.int64), (self.n,)) for v in values]
+        self._nodes.append(np.stack(columns, axis=1))
         self._node_masks.append(np.broadcast_to(np.asarray(when, dtype=bool), (self.n,)))
         return len(self._nodes) - 1
 
@@ -218,7 +220,7 @@ class SegmentBuilder:
         )
 
 
-def chain(segments: list[Segment], convention: CostConvention, input_resolution: int) -> ComputationGraphs:
+def link_segments(segments: list[Segment], convention: CostConvention, input_resolution: int) -> ComputationGraphs:
     """Number the present slots of each graph's segments in order and link the segments."""
     n = len(segments[0].exit)
     rows = np.arange(n)
@@ -247,7 +249,8 @@ def chain(segments: list[Segment], convention: CostConvention, input_resolution:
     # Group the edges by graph, keeping each graph's edges in segment order.
     order = np.argsort(g, kind="stable")
     edge_ptr = np.concatenate([[0], np.cumsum(np.bincount(g, minlength=n))]).astype(np.int64)
-    return ComputationGraphs(nodes, np.stack([src[order], dst[order]]), node_ptr, edge_ptr, convention, input_resolution)
+    edges = np.stack([src[order], dst[order]])
+    return ComputationGraphs(nodes, edges, node_ptr, edge_ptr, convention, input_resolution)
 
 
 # Node features a graph predictor reads: one-hot op, then the shape and cost columns below.
