@@ -11,22 +11,13 @@ from anb import store
 from anb.ensemble_io import LEGACY_FEATURE_VERSION
 from anb.features import features_from_encoded
 from anb.models import FAMILIES
-from anb.models.boosters import XGBSurrogate
-from anb.models.tree_table import TreeTable, UnsupportedModel
 from anb.request import resolve_request
+from anb.validation import check_members, check_seed
 from configurationspaces.efficientnet_encoding import encode
 
 # Rows per prediction chunk: bounds the memory of a query of millions of architectures (the
 # feature chunk and one prediction row per member) without making the per-call overhead show.
 CHUNK_ROWS = 1 << 16
-# Queries of at most this many rows go through a TreeTable once one is built: below it the
-# table beats xgboost's per-call setup (1 row: ~8 ms against ~70 ms for 10 members of ~5,000
-# trees; even at 16 rows), above it xgboost's own predictor is faster.
-SMALL_QUERY_ROWS = 16
-# The table takes about as long to build (~2.5 s for those members) as this many small queries
-# through xgboost, so a process pays for it only once it has shown it is a loop of small queries.
-SMALL_QUERIES_BEFORE_TABLE = 32
-
 
 class ANBEnsemble:
     """An ensemble of surrogates of one target, with the original Accel-NASBench calls.
@@ -46,8 +37,8 @@ class ANBEnsemble:
                  seed: int | None = None, n_members: int | None = None,
                  cache_dir: str | Path | None = None, progress: bool = True):
         request = resolve_request(model, device, metric)
-        if n_members is not None and (not isinstance(n_members, (int, np.integer)) or n_members < 1):
-            raise ValueError(f"n_members must be a positive integer; got {n_members!r}")
+        seed = check_seed(seed)
+        n_members = None if n_members is None else check_members(n_members)
         self.family = request.family
         self.target = request.target
         # The original names device surrogates "<model>_accel"; keep that name for display.
@@ -59,9 +50,6 @@ class ANBEnsemble:
         self._rng = np.random.default_rng(seed)
         self.members = None
         self.manifest = None
-        self._small_queries = 0
-        self._table: TreeTable | None = None
-        self._table_unsupported = False
 
     def __repr__(self) -> str:
         return f"ANBEnsemble(model={self.model!r}, target={self.target.label!r}, unit={self.target.unit!r})"
@@ -91,9 +79,6 @@ class ANBEnsemble:
         """Every member's prediction: an ``(n_members, n)`` array, in the order of the input."""
         encoded = self._encoded(samples)  # validate before anything is loaded or built
         self.load_ensemble()
-        table = self._small_query_table(len(encoded))
-        if table is not None:
-            return table.predict(self._features(encoded)).T
         out = np.empty((len(self.members), len(encoded)))
         for start in range(0, len(encoded), CHUNK_ROWS):
             chunk = self._features(encoded[start:start + CHUNK_ROWS])
@@ -106,21 +91,6 @@ class ANBEnsemble:
         if self.manifest["feature_version"] == LEGACY_FEATURE_VERSION:
             return encoded
         return features_from_encoded(encoded)
-
-    def _small_query_table(self, n_rows: int) -> TreeTable | None:
-        """The members as one TreeTable for a query of ``n_rows``, when that is the faster way."""
-        if not 0 < n_rows <= SMALL_QUERY_ROWS or self._table_unsupported:
-            return None
-        self._small_queries += 1
-        if self._table is None and self._small_queries >= SMALL_QUERIES_BEFORE_TABLE:
-            if not all(isinstance(member, XGBSurrogate) for member in self.members):
-                self._table_unsupported = True
-                return None
-            try:
-                self._table = TreeTable([member.booster_ for member in self.members])
-            except UnsupportedModel:
-                self._table_unsupported = True
-        return self._table
 
     def query(self, samples) -> tuple[np.ndarray, np.ndarray]:
         """``(mean, std)`` over the members, one value per architecture."""

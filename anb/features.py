@@ -27,15 +27,21 @@ vck190 throughput 0.949 -> 0.963, a100 0.973 -> 0.986) and did not hurt accuracy
 candidates that did not help on validation: per-block params and activation traffic, and MACs
 with channels padded to 8/16/32/128 (TPU / DPU tile sizes).
 
-Everything is computed in closed form over (n, 7) arrays, with no loop over architectures.
+Each block's contribution to every column depends only on that block's four choices, so the
+columns are a sum (a maximum for ``peak_activation``) over blocks of entries of a small table
+built once from the closed-form cost model: a lookup per block instead of the model's dozens of
+array operations, which matters for a query of one architecture. Every entry is an integer
+count below 2**53, so the sums are exact in any order and equal the closed form bit for bit.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from configurationspaces.efficientnet_cost import N_BLOCKS, architecture_cost, block_costs
-from configurationspaces.efficientnet_encoding import block_values, encode
+from configurationspaces.efficientnet_encoding import FIELDS, block_values, default_layout, encode
 
 # Bump when the columns change: a saved surrogate records the version it was fitted on and is
 # rebuilt rather than fed a matrix it does not understand.
@@ -50,29 +56,78 @@ COST_COLUMNS = (
 )
 
 _MACS_TERMS = ("expand_macs", "depthwise_macs", "se_macs", "project_macs")
+_PEAK = COST_COLUMNS.index("peak_activation")
+# Counts in millions, except the layer counts.
+_SCALE = np.array([1.0 if name.startswith("n_") else 1e6 for name in COST_COLUMNS])
+
+
+def _closed_form_counts(encoded: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Whole-network (macs, params) as exact integer counts, and the ``(n, 7)`` block terms."""
+    values = block_values(encoded)
+    e, k, l, se = values["e"], values["k"], values["l"], values["se"]
+    # architecture_cost divides integer counts below 2**53 by 1e6 once; rint undoes that exactly.
+    counts = np.rint(np.column_stack(architecture_cost(e, k, l, se)) * 1e6)
+    return counts, block_costs(e, k, l, se)
+
+
+class _BlockTable:
+    """Per block and per combination of its four choice indices, its share of every cost column."""
+
+    def __init__(self):
+        layout = default_layout()
+        # columns[b, f]: the encoded column of block b's field f (FIELDS order).
+        self.columns = np.array([[layout.column[f"block{b}_{f}"] for f in FIELDS] for b in range(N_BLOCKS)])
+        sizes = layout.n_choices[self.columns].max(axis=0)
+        # Mixed-radix weights: combo = ((e * nk + k) * nl + l) * nse + se.
+        self.radix = np.concatenate([np.cumprod(sizes[::-1])[::-1][1:], [1]]).astype(np.float64)
+        grid = np.stack(np.meshgrid(*[np.arange(n) for n in sizes], indexing="ij"), axis=-1).reshape(-1, len(FIELDS))
+        n_combos = len(grid)
+        self.values = np.zeros((N_BLOCKS, n_combos, len(COST_COLUMNS)))
+        baseline = np.zeros((1, len(layout.names)))
+        base_counts, _ = _closed_form_counts(baseline)
+        for b in range(N_BLOCKS):
+            valid = (grid < layout.n_choices[self.columns[b]]).all(axis=1)
+            encoded = np.repeat(baseline, valid.sum(), axis=0)
+            encoded[:, self.columns[b]] = grid[valid]
+            counts, terms = _closed_form_counts(encoded)
+            # Only block b differs from the baseline, so the difference is block b's share.
+            share = counts - base_counts + (base_counts if b == 0 else 0)
+            table = self.values[b, valid]
+            table[:, :2] = share
+            table[:, 2 + b] = sum(terms[name][:, b] for name in _MACS_TERMS)
+            for name in _MACS_TERMS + ("activation_traffic", "peak_activation", "n_layers", "n_se_layers",
+                                       "n_expand_layers"):
+                table[:, COST_COLUMNS.index(name)] = terms[name][:, b]
+            self.values[b, valid] = table
+        self.blocks = np.arange(N_BLOCKS)
+
+    def lookup(self, encoded: np.ndarray) -> np.ndarray:
+        """``(n, 7, len(COST_COLUMNS))``: each block's share of each column."""
+        combo = (encoded[:, self.columns] @ self.radix).astype(np.intp)
+        return self.values[self.blocks, combo]
+
+
+@lru_cache(maxsize=1)
+def _block_table() -> _BlockTable:
+    return _BlockTable()
 
 
 def cost_features(encoded: np.ndarray) -> np.ndarray:
-    """``(n, len(COST_COLUMNS))`` analytic cost columns of an encoded matrix."""
-    values = block_values(encoded)
-    e, k, l, se = values["e"], values["k"], values["l"], values["se"]
-    macs, params = architecture_cost(e, k, l, se)
-    terms = block_costs(e, k, l, se)
-    block_macs = sum(terms[name] for name in _MACS_TERMS)
-    return np.column_stack(
-        [macs, params, block_macs / 1e6]
-        + [terms[name].sum(axis=1) / 1e6 for name in _MACS_TERMS]
-        + [terms["activation_traffic"].sum(axis=1) / 1e6, terms["peak_activation"].max(axis=1) / 1e6]
-        + [terms[name].sum(axis=1) for name in ("n_layers", "n_se_layers", "n_expand_layers")]
-    )
+    """``(n, len(COST_COLUMNS))`` analytic cost columns of a valid encoded matrix."""
+    shares = _block_table().lookup(np.asarray(encoded, dtype=np.float64))
+    counts = shares.sum(axis=1)
+    counts[:, _PEAK] = shares[:, :, _PEAK].max(axis=1)
+    return counts / _SCALE
 
 
 def features_from_encoded(encoded: np.ndarray) -> np.ndarray:
     """``(n, 28)`` encoded matrix -> ``(n, 28 + len(COST_COLUMNS))`` features."""
     encoded = np.asarray(encoded, dtype=np.float64)
-    if len(encoded) == 0:
-        return np.empty((0, encoded.shape[1] + len(COST_COLUMNS)))
-    return np.hstack([encoded, cost_features(encoded)])
+    out = np.empty((len(encoded), encoded.shape[1] + len(COST_COLUMNS)))
+    out[:, :encoded.shape[1]] = encoded
+    if len(encoded):
+        out[:, encoded.shape[1]:] = cost_features(encoded)
+    return out
 
 
 def build_features(samples) -> np.ndarray:
