@@ -10,7 +10,7 @@
 #   shell/hpo_all.sh                                  # everything, defaults below
 #   WALLTIME=300 FAMILIES=xgb shell/hpo_all.sh        # 300 s per run, xgb only
 #   INSTALL=0 shell/hpo_all.sh                        # tune, but leave configs/ alone
-#   TOLERANCE=0.005 shell/hpo_all.sh                  # a tighter pick (re-running only re-picks: runs resume)
+#   TOLERANCE=0.005 shell/hpo_all.sh                  # another pick tolerance (a finished run is only re-picked)
 #
 # File names and run directories come from the package (do_hpo.py --print-paths). The search
 # spaces are frozen into $LOG_DIR/search_spaces on the first call (copied from configs/ then), so a
@@ -25,7 +25,7 @@ WALLTIME_LGB=${WALLTIME_LGB:-${WALLTIME:-100}}
 N_WORKERS=${N_WORKERS:-2}
 N_TRIALS=${N_TRIALS:-1000}     # walltime is the binding limit
 SEED=${SEED:-0}
-TOLERANCE=${TOLERANCE:-0.01}
+TOLERANCE=${TOLERANCE:-}       # the pick's tau tolerance (default: do_hpo.py's)
 FAMILIES=${FAMILIES:-"xgb lgb"}
 LOG_DIR=${LOG_DIR:-$ROOT/experiments/hpo_all}
 # The published split when the dataset copy has it (tuning never sees its test side), else do_hpo.py's default.
@@ -37,7 +37,8 @@ N_INITIAL=${N_INITIAL:-}       # Sobol initial design size (default: do_hpo.py's
 SPACES=$LOG_DIR/search_spaces
 
 mkdir -p "$SPACES"
-extra_args=(--tolerance "$TOLERANCE")
+extra_args=()
+if [[ -n $TOLERANCE ]]; then extra_args+=(--tolerance "$TOLERANCE"); fi
 if [[ -n $SPLIT_DIR ]]; then extra_args+=(--data_splits_root "$SPLIT_DIR"); fi
 if [[ -n $N_INITIAL ]]; then extra_args+=(--n-initial "$N_INITIAL"); fi
 

@@ -82,6 +82,14 @@ def test_short_hpo_writes_a_config_that_fit_model_uses(subsample, fast_space, tm
     incumbent = json.loads((out / "incumbent.json").read_text())
     history = pd.read_csv(out / "runhistory.csv")
     assert len(history) == 5 and (history["status"] == "success").all()
+    # The default's cheaper variants come first, then the default, then the Sobol points.
+    from anb.hpo.warm_start import cheaper_variants
+
+    space = read_configspace(fast_space)
+    expected = [dict(c) for c in cheaper_variants(space, "xgb", limit=2)] + [dict(space.get_default_configuration())]
+    for i, config in enumerate(expected):
+        assert history.loc[i, "param:learning_rate"] == pytest.approx(config["param:learning_rate"])
+        assert history.loc[i, "param:max_depth"] == config["param:max_depth"]
     # The pick: the fewest evaluations per row among trials within 0.002 of the best validation tau.
     best = history["val_tau"].max()
     eligible = history[history["val_tau"] >= best - 0.002]

@@ -20,6 +20,7 @@ import numpy as np
 from ConfigSpace import ConfigurationSpace
 from smac import HyperparameterOptimizationFacade, Scenario
 from smac.callback import Callback
+from smac.initial_design import SobolInitialDesign
 from smac.multi_objective.parego import ParEGO
 from smac.runner.target_function_runner import TargetFunctionRunner
 
@@ -135,11 +136,9 @@ def run_hpo(*, family: str, model: str, target: Target, space: ConfigurationSpac
         # With an existing cluster its workers decide the parallelism, not this number.
         n_workers=1 if scheduler_address else int(n_workers), use_default_config=True, seed=int(seed),
     )
-    # The default and its cheaper variants are evaluated first, then a Sobol design, all within n_trials.
     warm_start = cheaper_variants(space, family, limit=n_trials - n_initial - 1)
     facade_parts = {
-        "initial_design": HyperparameterOptimizationFacade.get_initial_design(
-            scenario, n_configs=n_initial, additional_configs=warm_start),
+        "initial_design": _GivenConfigsFirst(scenario, n_configs=n_initial, additional_configs=warm_start),
         "intensifier": HyperparameterOptimizationFacade.get_intensifier(scenario, max_config_calls=1),
         "acquisition_maximizer": HyperparameterOptimizationFacade.get_acquisition_maximizer(scenario, challengers=ACQ_CHALLENGERS),
         "multi_objective_algorithm": ParEGO(scenario, seed=int(seed)),
@@ -202,6 +201,19 @@ def _close_dask(facade, client) -> None:
             client.close()
     except Exception as exc:  # noqa: BLE001 - a failed shutdown must not hide the result
         log.warning("closing the Dask client failed: %r", exc)
+
+
+class _GivenConfigsFirst(SobolInitialDesign):
+    """A Sobol design that evaluates the given configurations before its own points.
+
+    The given ones (the default's cheaper variants, then the default) are the likeliest picks; on a
+    short budget they must not wait behind random points. SMAC itself puts them last.
+    """
+
+    def select_configurations(self):
+        configs = super().select_configurations()
+        given = [config for config in configs if config in self._additional_configs]
+        return given + [config for config in configs if config not in given]
 
 
 class _RebindConfig(Callback):
