@@ -98,10 +98,10 @@ def _column_to_index(layout: SpaceLayout, name: str, values: np.ndarray) -> np.n
     table = np.full(max(choices) + 1, -1.0)
     table[list(choices)] = np.arange(len(choices))
     if values.dtype.kind == "f":
-        # nan/inf and huge values are moved out of the table's range before the integer cast
-        finite = np.isfinite(values)
-        as_int = np.rint(np.clip(np.where(finite, values, -1.0), -1, len(table))).astype(np.int64)
-        in_range = finite & (as_int == values) & (as_int >= 0) & (as_int < len(table))
+        # nan, inf and values outside the table fail the range test and are zeroed before the cast
+        in_range = (values >= 0) & (values < len(table))
+        as_int = np.where(in_range, values, 0.0).astype(np.int64)
+        in_range &= as_int == values
     else:
         as_int = values.astype(np.int64)
         in_range = (as_int >= 0) & (as_int < len(table))
