@@ -6,7 +6,8 @@ on the train side of the published split, early-stopped on its validation side, 
 0, 1 and 2, and scored on its test side. Printed per target and config: trees, max depth,
 evaluations per row (split nodes a test row passes through, all trees), the time to predict
 100,000 rows (best of 3, xgboost/LightGBM's own predictor on all cores, the two configs timed
-back to back), the validation RMSE (mean of the seeds; in brackets its spread over the seeds,
+back to back), the time to fit one member (mean over the seeds: what a local cache build pays
+per member), the validation RMSE (mean of the seeds; in brackets its spread over the seeds,
 (max - min) / mean: the scale of the tuning's pick tolerance) and the test Kendall tau (mean of
 the seeds).
 
@@ -38,9 +39,12 @@ def fit_config(family, config_path, sides, seed) -> tuple[object, dict]:
     from anb.model_config import read_model_params
     from anb.training import fit_members
 
+    start = time.perf_counter()
     [model] = fit_members(family, read_model_params(config_path), sides, 1, seed, progress=False)
+    fit_seconds = time.perf_counter() - start
     test, val = sides["test"], sides["val"]
     return model, {
+        "fit_seconds": fit_seconds,
         "tau": evaluate_metrics(test.y, model.predict(test.X))["kendall_tau"],
         "val_rmse": float(np.sqrt(np.mean((model.predict(val.X) - val.y) ** 2))),
         "evaluations": model.evaluations_per_row(test.X),
@@ -89,7 +93,7 @@ def main(argv=None) -> int:
     verdicts = []
     for family in args.families:
         header = (f"\n{family}: before -> now\n| target | trees | max depth | evaluations/row | ratio | "
-                  f"bulk s per 100k | val RMSE (seed spread) | test tau | delta tau |\n|---|---|---|---|---|---|---|---|---|")
+                  f"bulk s per 100k | fit s | val RMSE (seed spread) | test tau | delta tau |\n|---|---|---|---|---|---|---|---|---|---|")
         print(header)
         for target in all_targets():
             sides, _ = split_data(data, split, target)
@@ -105,6 +109,7 @@ def main(argv=None) -> int:
                              "evaluations": float(np.mean([f[1]["evaluations"] for f in fits])),
                              "tau": float(np.mean([f[1]["tau"] for f in fits])),
                              "val_rmse": float(val_rmse.mean()),
+                             "fit_seconds": float(np.mean([f[1]["fit_seconds"] for f in fits])),
                              "seed_spread": float((val_rmse.max() - val_rmse.min()) / val_rmse.mean())}
             for name in configs:  # timed back to back, after both are fitted
                 row[name]["bulk"] = bulk_seconds(row[name]["model"], sides["test"].X)
@@ -115,7 +120,8 @@ def main(argv=None) -> int:
             verdicts.append((family, target.label, ok, delta, ratio))
             print(f"| {target.label} | {before['trees']:,} -> {now['trees']:,} | {before['depth']} -> {now['depth']} | "
                   f"{before['evaluations']:,.0f} -> {now['evaluations']:,.0f} | {ratio:.1f}x | "
-                  f"{before['bulk']:.3f} -> {now['bulk']:.3f} | {before['val_rmse']:.4g} ({before['seed_spread']:.1%}) -> "
+                  f"{before['bulk']:.3f} -> {now['bulk']:.3f} | {before['fit_seconds']:.1f} -> {now['fit_seconds']:.1f} | "
+                  f"{before['val_rmse']:.4g} ({before['seed_spread']:.1%}) -> "
                   f"{now['val_rmse']:.4g} ({now['seed_spread']:.1%}) | {before['tau']:.4f} -> {now['tau']:.4f} | {delta:+.4f} |",
                   flush=True)
     failed = [v for v in verdicts if not v[2]]
