@@ -1,50 +1,73 @@
-"""Query speed and memory of a 10-member XGB accuracy ensemble, against their floors.
+"""Query speed of the default XGB accuracy ensemble, against raw xgboost and the original path.
 
 Measured in one run, so the comparisons hold on a shared, noisy machine:
 
-1. 100,000 random architectures queried (a) from ConfigSpace Configuration objects, (b) from
-   the encoded matrix, and (c) raw ``xgboost`` ``inplace_predict`` of the same boosters on the
-   same architectures' feature matrix, precomputed: the floor. (a) is split into encoding and
-   predicting time.
-2. A search loop: one architecture per ``query`` call, through xgboost (each call pays its setup
-   walk over every tree) for the first ``SMALL_QUERIES_BEFORE_TABLE - 1`` calls, then the call
-   that builds the ensemble's TreeTable, then the calls that go through the table.
-3. Start-up: a fresh ``python`` process to its first answer with a warm cache, next to
-   ``python -c "import xgboost, ConfigSpace"`` (the floor of any such process).
-4. Peak memory (VmHWM) of a process that queries 1,000,000 architectures, next to the same
-   process stopping just before the query.
+1. Bulk: ``--n-bulk`` random architectures (100,000 by default) queried with
+   ``anb.ANBEnsemble("xgb").query`` from ConfigSpace Configurations and from the encoded
+   matrix, next to (a) raw ``xgboost`` ``inplace_predict`` of the same members on the same
+   architectures' feature matrix, precomputed (the floor of any xgboost-based query), and
+   (b) the original Accel-NASBench path: the authors' published accuracy config fitted on the
+   28 encoded features (``Configuration.get_array()``), 5 members, queried with the arrays of
+   all Configurations stacked into one ``xgb.DMatrix`` and ``predict`` per member.
+2. One architecture per call, as a search loop asks: ``query(Configuration)`` and
+   ``query(1x28 matrix)`` against the original path, per architecture ``get_array()`` -> a
+   one-row ``xgb.DMatrix`` -> ``predict`` per member. Medians over ``--n-single`` calls.
+3. Where an xgboost member should hand a prediction from its TreeTable kernel to xgboost
+   (``anb.models.boosters.TABLE_ROWS``): both, on the same members, for a few batch sizes.
+4. A fresh process with a warm cache: import, loading the ensemble (which reads the trees for
+   the compiled kernel) and the first single query (which loads the compiled kernel from
+   numba's cache), next to ``python -c "import xgboost, ConfigSpace"``.
+5. Peak memory (VmHWM) of a process that queries ``--n-memory`` architectures, next to the same
+   process stopping just before the query (skipped with ``--n-memory 0``).
 
-    ANB_DATA_DIR=../shared/data/anb python benchmarks/query_speed.py
+    ANB_DATA_DIR=../shared/data/anb python benchmarks/query_speed.py [--n-bulk 20000]
 """
 
 from __future__ import annotations
 
+import argparse
+import statistics
 import subprocess
 import sys
 import time
 
+import numpy as np
+import xgboost as xgb
 from _timing import best_and_median
 
 import anb
-from anb.ensemble import SMALL_QUERIES_BEFORE_TABLE
+from anb.dataset import load_dataset
 from anb.features import features_from_encoded
+from anb.model_config import read_model_params
+from anb.models.boosters import TABLE_ROWS
+from anb.paths import data_dir
+from anb.splits import default_split
+from anb.targets import resolve_target
+from anb.training import fit_members, split_data
 from configurationspaces.searchspaces import EfficientNetSS
 
-N_QUERY = 100_000
-N_MEMORY = 1_000_000
-MEMBERS = 10
 REPEATS = 2
-N_LOOP = 200
+SWITCH_ROWS = (1, 16, 32, 64, 128, 256)
+ORIGINAL_MEMBERS = 5
+ORIGINAL_SEED = 0
+N_ENCODED = 28
 
 STARTUP = """
+import time
+start = time.perf_counter()
 import anb
 from configurationspaces.searchspaces import EfficientNetSS
-print(anb.ANBEnsemble("xgb").query(EfficientNetSS(seed=0).random_sample(1))[0])
+imported = time.perf_counter()
+ensemble = anb.ANBEnsemble("xgb").load_ensemble()
+loaded = time.perf_counter()
+ensemble.query(EfficientNetSS(seed=0).random_sample(1))
+answered = time.perf_counter()
+print(imported - start, loaded - imported, answered - loaded)
 """
 MEMORY = """
 import anb
 from configurationspaces.searchspaces import EfficientNetSS
-ensemble = anb.ANBEnsemble("xgb", n_members={members}).load_ensemble()
+ensemble = anb.ANBEnsemble("xgb").load_ensemble()
 encoded = EfficientNetSS(seed=0).random_encoded({n})
 if {query}:
     mean, std = ensemble.query(encoded)
@@ -58,55 +81,104 @@ def best(fn) -> float:
     return best_and_median(fn, REPEATS)[0]
 
 
+def median_per_call(fn, items) -> float:
+    times = []
+    for item in items:
+        start = time.perf_counter()
+        fn(item)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
 def run_python(code: str) -> tuple[float, str]:
     start = time.perf_counter()
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     return time.perf_counter() - start, out.strip()
 
 
+def original_boosters() -> list[xgb.Booster]:
+    """The original's accuracy ensemble: the published config fitted on the 28 encoded columns."""
+    data = load_dataset()
+    sides, _ = split_data(data, default_split(data), resolve_target(None, None))
+    for side in sides.values():
+        side.X = side.X[:, :N_ENCODED]
+    params = read_model_params(data_dir() / "published_model_configs" / "gradient_boosting" / "xgb_configspace.json")
+    members = fit_members("xgb", params, sides, ORIGINAL_MEMBERS, ORIGINAL_SEED, progress=False)
+    return [member.booster_ for member in members]
+
+
+def original_query(boosters: list[xgb.Booster], configs) -> tuple[np.ndarray, np.ndarray]:
+    """The original's query: Configuration arrays -> one DMatrix -> ``predict`` of each member."""
+    matrix = xgb.DMatrix(np.stack([config.get_array() for config in configs]))
+    predictions = np.stack([booster.predict(matrix) for booster in boosters])
+    return predictions.mean(axis=0), predictions.std(axis=0)
+
+
 def main() -> None:
-    ensemble = anb.ANBEnsemble("xgb", n_members=MEMBERS).load_ensemble()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n-bulk", type=int, default=100_000, help="architectures of the bulk query")
+    parser.add_argument("--n-single", type=int, default=300, help="single-architecture calls timed")
+    parser.add_argument("--n-memory", type=int, default=1_000_000, help="architectures of the memory run (0: skip)")
+    args = parser.parse_args()
+
+    ensemble = anb.ANBEnsemble("xgb").load_ensemble()
     boosters = [m.booster_ for m in ensemble.members]
+    trees = [b.num_boosted_rounds() for b in boosters]
+    original = original_boosters()
+    original_trees = [b.num_boosted_rounds() for b in original]
     ss = EfficientNetSS(seed=0)
-    encoded = ss.random_encoded(N_QUERY, seed=1)
+    encoded = ss.random_encoded(args.n_bulk, seed=1)
     configs = ss.to_configurations(encoded)
     features = features_from_encoded(encoded)
 
     floor = best(lambda: [b.inplace_predict(features) for b in boosters])
     from_matrix = best(lambda: ensemble.query(encoded))
     from_configs = best(lambda: ensemble.query(configs))
-    encode_configs = best(lambda: ss.encode(configs))
-    print(f"{len(boosters)}-member xgb accuracy ensemble, {N_QUERY:,} architectures, best of {REPEATS}")
-    print(f"  (c) raw xgboost inplace_predict (floor)  {floor:7.3f} s")
-    print(f"  (b) query(encoded matrix)                {from_matrix:7.3f} s   {from_matrix / floor:5.2f}x the floor")
-    print(f"  (a) query(Configurations)                {from_configs:7.3f} s   of which encoding {encode_configs:.3f} s "
-          f"({encode_configs / (from_configs - encode_configs):.2f}x the rest)")
-    print(f"      per architecture: {from_matrix / N_QUERY * 1e6:.2f} us from the matrix")
+    through_original = best(lambda: original_query(original, configs))
+    print(f"query: {len(boosters)}-member xgb accuracy ensemble, {min(trees):,}-{max(trees):,} trees per member; "
+          f"original: {len(original)} members, {min(original_trees):,}-{max(original_trees):,} trees per member")
+    print(f"bulk, {args.n_bulk:,} architectures, best of {REPEATS}")
+    print(f"  raw xgboost inplace_predict on precomputed features (floor) {floor:8.3f} s")
+    print(f"  query(encoded matrix)                                       {from_matrix:8.3f} s   "
+          f"{from_matrix / floor:5.2f}x the floor")
+    print(f"  query(Configurations)                                       {from_configs:8.3f} s")
+    print(f"  original path, Configurations -> get_array -> DMatrix       {through_original:8.3f} s   "
+          f"query(Configurations) {through_original / from_configs:5.1f}x faster")
 
-    singles = encoded[:N_LOOP]
-    loop = anb.ANBEnsemble("xgb", n_members=MEMBERS, progress=False).load_ensemble()
+    singles = configs[:args.n_single]
+    rows = [row[None] for row in encoded[:args.n_single]]
+    fresh = anb.ANBEnsemble("xgb").load_ensemble()
     start = time.perf_counter()
-    for row in singles[:SMALL_QUERIES_BEFORE_TABLE - 1]:
-        loop.query(row[None])
-    through_xgboost = (time.perf_counter() - start) / (SMALL_QUERIES_BEFORE_TABLE - 1)
-    start = time.perf_counter()
-    loop.query(singles[SMALL_QUERIES_BEFORE_TABLE - 1][None])
-    build = time.perf_counter() - start
-    through_table = best(lambda: [loop.query(row[None]) for row in singles]) / N_LOOP
-    print("search loop, one architecture per query() call")
-    print(f"  first {SMALL_QUERIES_BEFORE_TABLE - 1} calls, through xgboost            {through_xgboost * 1e3:7.2f} ms per query")
-    print(f"  call {SMALL_QUERIES_BEFORE_TABLE}, which builds the TreeTable          {build:7.2f} s")
-    print(f"  next {N_LOOP} calls, through the table          {through_table * 1e3:7.2f} ms per query   "
-          f"{through_xgboost / through_table:4.1f}x faster")
+    fresh.query(singles[0])
+    first_call = time.perf_counter() - start
+    one_config = median_per_call(fresh.query, singles)
+    one_row = median_per_call(fresh.query, rows)
+    one_original = median_per_call(lambda config: original_query(original, [config]), singles)
+    print(f"one architecture per call, median of {len(singles)} calls")
+    print(f"  first call of a freshly loaded ensemble                     {first_call * 1e3:8.3f} ms")
+    print(f"  query(Configuration)                                        {one_config * 1e3:8.3f} ms")
+    print(f"  query(1x28 encoded matrix)                                  {one_row * 1e3:8.3f} ms")
+    print(f"  original path, get_array -> DMatrix -> predict per member   {one_original * 1e3:8.3f} ms   "
+          f"query(Configuration) {one_original / one_config:5.1f}x faster")
+
+    members = ensemble.members
+    print(f"kernel against xgboost, every member, best of {REPEATS}  (TABLE_ROWS = {TABLE_ROWS})")
+    for n in SWITCH_ROWS:
+        through_kernel = best(lambda: [m.table_.predict(features[:n]) for m in members])
+        through_xgboost = best(lambda: [m.booster_.inplace_predict(features[:n]) for m in members])
+        print(f"  {n:4d} rows: kernel {through_kernel * 1e3:8.2f} ms   xgboost {through_xgboost * 1e3:8.2f} ms")
 
     floor_start, _ = run_python("import xgboost, ConfigSpace")
-    first_answer, _ = run_python(STARTUP)
-    print(f"start-up to first answer (warm cache)      {first_answer:7.3f} s   floor `import xgboost, ConfigSpace` {floor_start:.3f} s")
+    total, parts = run_python(STARTUP)
+    imported, loaded, answered = (float(part) for part in parts.split())
+    print(f"fresh process, warm cache: {total:.2f} s to the first answer: import {imported:.2f} s, "
+          f"load {loaded:.2f} s, first query {answered:.3f} s  (`import xgboost, ConfigSpace` alone {floor_start:.2f} s)")
 
-    _, before = run_python(MEMORY.format(n=N_MEMORY, members=MEMBERS, query=False))
-    _, after = run_python(MEMORY.format(n=N_MEMORY, members=MEMBERS, query=True))
-    print(f"peak memory (VmHWM), {N_MEMORY:,}-architecture query{float(after):7.0f} MB   "
-          f"(same process without the query: {float(before):.0f} MB)")
+    if args.n_memory:
+        _, before = run_python(MEMORY.format(n=args.n_memory, query=False))
+        _, after = run_python(MEMORY.format(n=args.n_memory, query=True))
+        print(f"peak memory (VmHWM), {args.n_memory:,}-architecture query {float(after):7.0f} MB   "
+              f"(same process without the query: {float(before):.0f} MB)")
 
 
 if __name__ == "__main__":

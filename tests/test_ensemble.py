@@ -6,7 +6,11 @@ from scipy import stats
 import anb
 from anb import ensemble as ensemble_module
 from anb import store
+from anb.features import cost_features, features_from_encoded
+from anb.models import boosters
 from anb.targets import resolve_target
+from configurationspaces.efficientnet_cost import architecture_cost, block_costs
+from configurationspaces.efficientnet_encoding import block_values, encode
 from configurationspaces.searchspaces import EfficientNetSS
 
 MEMBERS = store.DEFAULT_MEMBERS  # the ensemble example.py builds, so CI builds it once
@@ -113,14 +117,37 @@ def test_out_of_space_samples_are_rejected_before_anything_is_built(tmp_path):
     assert not (store.entry_dir("lgb", resolve_target("vck190", "latency"), tmp_path)).exists()
 
 
-def test_a_loop_of_single_queries_switches_to_a_tree_table_with_identical_answers(accuracy, ss):
-    loop = anb.ANBEnsemble("xgb", n_members=MEMBERS, seed=0, progress=False).load_ensemble()
-    encoded = ss.random_encoded(ensemble_module.SMALL_QUERIES_BEFORE_TABLE + 8, seed=3)
-    batched = loop.query_members(encoded)
-    assert loop._table is None
-    one_by_one = np.column_stack([loop.query_members(row[None]) for row in encoded])
-    assert loop._table is not None and loop._table.n_boosters == MEMBERS
+def test_the_first_single_query_goes_through_the_tree_tables_and_equals_the_batched_answer(accuracy, ss,
+                                                                                          monkeypatch):
+    encoded = ss.random_encoded(boosters.TABLE_ROWS + 36, seed=3)
+    batched = accuracy.query_members(encoded)  # more rows than TABLE_ROWS: xgboost's own predictor
+    fresh = anb.ANBEnsemble("xgb", n_members=MEMBERS, seed=0, progress=False).load_ensemble()
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a single architecture must not go through xgboost")
+
+    for member in fresh.members:
+        monkeypatch.setattr(member.booster_, "inplace_predict", refuse)
+    one_by_one = np.column_stack([fresh.query_members(row[None]) for row in encoded])
     assert np.array_equal(one_by_one, batched)
+    mean, std = fresh.query(encoded[:1])
+    assert mean[0] == batched[:, 0].mean() and std[0] == batched[:, 0].std()
+
+
+def test_the_cost_columns_equal_the_closed_form_cost_model(real_data, ss):
+    encoded = np.vstack([encode(real_data), ss.random_encoded(20_000, seed=9)])
+    values = block_values(encoded)
+    e, k, l, se = values["e"], values["k"], values["l"], values["se"]
+    macs, params = architecture_cost(e, k, l, se)
+    terms = block_costs(e, k, l, se)
+    macs_terms = ("expand_macs", "depthwise_macs", "se_macs", "project_macs")
+    expected = np.column_stack(
+        [macs, params, sum(terms[name] for name in macs_terms) / 1e6]
+        + [terms[name].sum(axis=1) / 1e6 for name in macs_terms]
+        + [terms["activation_traffic"].sum(axis=1) / 1e6, terms["peak_activation"].max(axis=1) / 1e6]
+        + [terms[name].sum(axis=1) for name in ("n_layers", "n_se_layers", "n_expand_layers")])
+    assert np.array_equal(cost_features(encoded), expected)
+    assert np.array_equal(features_from_encoded(encoded[:1]), features_from_encoded(encoded)[:1])
 
 
 def test_n_members_takes_the_first_members_of_a_larger_cached_ensemble(accuracy, ss):
