@@ -20,8 +20,7 @@ import matplotlib.pyplot as plt
 from anb.dataset import load_dataset
 from anb.download import DownloadError
 from anb.ensemble_io import save_ensemble
-from anb.model_config import IGNORED, default_config_path, read_model_params
-from anb.models import family_class
+from anb.model_config import check_params_for_family, default_config_path, read_model_params
 from anb.plotting import save_figure, scatter_predicted_vs_measured
 from anb.request import resolve_request
 from anb.splits import KFOLD_SPLITS, PROJECT_SPLIT, Split, resolve_split
@@ -65,14 +64,6 @@ def make_split(args, data) -> tuple[Split, dict]:
     return split, {"default_split": split.source}
 
 
-def check_params(params: dict, family: str, config_path) -> None:
-    """A config written for another family would only make the library warn and carry on."""
-    unknown = sorted(set(params) - family_class(family).tunable_params - IGNORED)
-    if unknown:
-        raise ValueError(f"model config {config_path} sets {', '.join(map(repr, unknown))}, which model {family!r} "
-                         f"does not take; it takes: {', '.join(sorted(family_class(family).tunable_params))}")
-
-
 def check_sides(sides: dict, target: Target) -> None:
     n_train = len(sides["train"].y)
     if n_train < 2:
@@ -114,7 +105,7 @@ def main(argv=None) -> int:
         family, target = request.family, request.target
         config_path = args.model_config_path or default_config_path(family, target.device, target.metric)
         params = read_model_params(config_path)
-        check_params(params, family, config_path)
+        check_params_for_family(params, family, f"model config {config_path}")
         data = load_dataset(args.dataset_root)
         split, data_config = make_split(args, data)
         sides, dropped = split_data(data, split, target)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ConfigSpace import ConfigurationSpace
 
-from anb.models import family_class
+from anb.models import Surrogate, family_class
 
 PARAM_PREFIX = "param:"
 # The original's flag for an alternative (path) encoding; this package has one encoding only.
@@ -43,6 +43,22 @@ def config_to_params(values: dict) -> dict:
             continue
         params[key] = value.item() if hasattr(value, "item") else value
     return params
+
+
+def check_params_for_family(names, family: str, source: str) -> None:
+    """Refuse parameters (``param:`` prefixes allowed) that model ``family`` does not take.
+
+    Such a config was most likely written for another family, and the libraries would only warn
+    about an unknown parameter and carry on. The message names the families it would fit.
+    """
+    params = {name[len(PARAM_PREFIX):] if name.startswith(PARAM_PREFIX) else name for name in names} - IGNORED
+    tunable = family_class(family).tunable_params
+    unknown = sorted(params - tunable)
+    if unknown:
+        fits = [other for other, cls in Surrogate.families.items() if other != family and params <= cls.tunable_params]
+        hint = f"; it looks like a config for {' or '.join(fits)}" if fits else f"; {family} takes: {', '.join(sorted(tunable))}"
+        raise ValueError(f"{source} does not match model {family!r}: {family} takes no parameter "
+                         f"{', '.join(repr(u) for u in unknown)}{hint}")
 
 
 def read_model_params(path: str | Path) -> dict:

@@ -488,9 +488,9 @@ SCRIPT_CASES = [
     (["--data_splits_root", "{files}/numbers_split"], "must hold a JSON list of file paths (strings)"),
     (["--data_splits_root", "{files}/other_split"], "names none of the 40 files of the loaded dataset"),
     (["--data_splits_root", "{files}/half_split"], "lacks val_paths.json"),
-    (["--model_config_path", "{data}/svr_configspace.json"], "sets 'C', 'coef0', 'degree', 'epsilon', 'kernel', "
-                                                             "'shrinking', 'tol', which model 'xgb' does not take; it "
-                                                             "takes: alpha, "),
+    (["--model_config_path", "{data}/svr_configspace.json"], "does not match model 'xgb': xgb takes no parameter 'C', "
+                                                             "'coef0', 'degree', 'epsilon', 'kernel', 'shrinking', 'tol'; "
+                                                             "it looks like a config for svr"),
     (["--model_config_path", "{files}/broken.json"], "is not a valid ConfigSpace JSON file"),
     (["--log_dir", "{data}/a_file"], "cannot make a run directory"),
 ]

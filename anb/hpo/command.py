@@ -10,12 +10,13 @@ from anb.hpo.errors import HPOError
 from anb.hpo.selection import DEFAULT_TOLERANCE
 from anb.splits import PROJECT_SPLIT
 from anb.targets import Target
+from anb.validation import OneLineParser, check_seed, cli_type
 
 DEFAULT_LOG_DIR = "experiments/hpo"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         "do_hpo.py",
         description="Tune a surrogate's hyperparameters with SMAC for validation ranking error (1 - Kendall tau) and "
                     "prediction cost together (the test side is never used), then pick the cheapest configuration whose "
@@ -33,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("--device", default=None, help="device of a performance surrogate (default: none, i.e. accuracy)")
     add("--metric", default=None, help="throughput or latency (default: the device's only metric)")
     add("--log_dir", default=DEFAULT_LOG_DIR, help=f"the run goes to <log_dir>/<model>[/<device>/<metric>]/seed-<seed> (default: {DEFAULT_LOG_DIR})")
-    add("--seed", type=int, default=6, help="seed of SMAC, of the models and of a random split (default: 6)")
+    add("--seed", type=cli_type(check_seed, "--seed"), default=6, help="seed of SMAC, of the models and of a random split (default: 6)")
     add("--n-trials", dest="n_trials", type=int, default=100, help="maximum number of trials (default: 100)")
     add("--walltime", type=float, default=3600.0, help="wall-time budget of the run in seconds; a resumed run counts the time already used (default: 3600)")
     add("--n-workers", dest="n_workers", type=int, default=1, help="parallel trials; above 1 SMAC starts a local Dask cluster (default: 1)")

@@ -9,8 +9,8 @@ from pathlib import Path
 from ConfigSpace import ConfigurationSpace
 
 from anb.hpo.errors import HPOError
-from anb.model_config import IGNORED, PARAM_PREFIX, read_configspace
-from anb.models import FAMILIES, family_class
+from anb.model_config import check_params_for_family, read_configspace
+from anb.models import FAMILIES
 
 
 def load_search_space(path: str | Path, family: str) -> ConfigurationSpace:
@@ -29,21 +29,12 @@ def check_space_for_family(space: ConfigurationSpace, family: str, source: str =
     names = list(space.keys())
     if not names:
         raise HPOError(f"{source} defines no hyperparameter")
-    params = {_strip(name) for name in names} - IGNORED
-    unknown = sorted(params - family_class(family).tunable_params)
-    if unknown:
-        fits = [other for other, cls in FAMILIES.items() if other != family and params <= cls.tunable_params | IGNORED]
-        hint = f"; it looks like a config space for {' or '.join(fits)}" if fits else ""
-        raise HPOError(
-            f"{source} does not match model {family!r}: {family} takes no parameter "
-            f"{', '.join(repr(u) for u in unknown)}{hint}"
-        )
+    try:
+        check_params_for_family(names, family, source)
+    except ValueError as exc:
+        raise HPOError(str(exc)) from None
     if not [hp for hp in space.values() if _is_tunable(hp)]:
         raise HPOError(f"{source} has no tunable hyperparameter (every one is a constant): nothing to optimise")
-
-
-def _strip(name: str) -> str:
-    return name[len(PARAM_PREFIX):] if name.startswith(PARAM_PREFIX) else name
 
 
 def _is_tunable(hp) -> bool:

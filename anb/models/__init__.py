@@ -9,14 +9,9 @@ from anb.models.sklearn_models import ForestSurrogate, NuSVRSurrogate, SVRSurrog
 FAMILIES: dict[str, type[Surrogate]] = {
     cls.family: cls for cls in (XGBSurrogate, LGBSurrogate, ForestSurrogate, SVRSurrogate, NuSVRSurrogate)
 }
+family_class = Surrogate.for_family
 ACCEL_SUFFIX = "_accel"
 MODEL_NAMES = tuple(FAMILIES) + tuple(f"{f}{ACCEL_SUFFIX}" for f in FAMILIES)
-
-
-def family_class(family: str) -> type[Surrogate]:
-    if family not in FAMILIES:
-        raise ValueError(f"unknown model {family!r}; available: {', '.join(FAMILIES)}")
-    return FAMILIES[family]
 
 
 def split_model_name(name: str) -> tuple[str, bool]:

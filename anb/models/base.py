@@ -34,6 +34,21 @@ class Surrogate(ABC):
     # cost-aware tuning shrinks to find cheaper relatives of a tuned config.
     tree_size_param: str | None = None
 
+    # Every family's class by name, filled in as the subclasses are defined (see __init_subclass__).
+    families: dict[str, type[Surrogate]] = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.family:
+            Surrogate.families[cls.family] = cls
+
+    @classmethod
+    def for_family(cls, family: str) -> type[Surrogate]:
+        """The class of model family ``family``; ``ValueError`` naming the families there are."""
+        if family not in Surrogate.families:
+            raise ValueError(f"unknown model {family!r}; available: {', '.join(Surrogate.families)}")
+        return Surrogate.families[family]
+
     def __init__(self, params: dict | None = None, seed: int = 0):
         self.params = dict(params or {})
         self.seed = int(seed)
@@ -104,11 +119,9 @@ class Surrogate(ABC):
     @classmethod
     def load(cls, directory: str | Path) -> Surrogate:
         """Load a surrogate saved by :meth:`save` (of this family, or any when called on the base)."""
-        from anb.models import family_class
-
         directory = Path(directory)
         spec = json.loads((directory / SPEC_FILE).read_text())
-        klass = family_class(spec["family"]) if cls is Surrogate else cls
+        klass = Surrogate.for_family(spec["family"]) if cls is Surrogate else cls
         model = klass(spec["params"], spec["seed"])
         model.n_features_ = spec["n_features"]
         model.restore_state(spec.get("state", {}))
