@@ -6,8 +6,8 @@ on the train side of the published split, early-stopped on its validation side, 
 0, 1 and 2, and scored on its test side. Printed per target and config: trees, max depth,
 evaluations per row (split nodes a test row passes through, all trees), the time to predict
 100,000 rows (best of 3, xgboost/LightGBM's own predictor on all cores, the two configs timed
-back to back), the time to fit one member (mean over the seeds: what a local cache build pays
-per member), the validation RMSE (mean of the seeds; in brackets its spread over the seeds,
+back to back), the time to fit one member on one thread (mean over the seeds; fits run
+``--jobs`` at a time), the validation RMSE (mean of the seeds; in brackets its spread over the seeds,
 (max - min) / mean: the scale of the tuning's pick tolerance) and the test Kendall tau (mean of
 the seeds).
 
@@ -23,6 +23,8 @@ import argparse
 import os
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -34,16 +36,34 @@ TAU_SLACK = 0.002
 COST_RATIO = 5.0
 
 
-def fit_config(family, config_path, sides, seed) -> tuple[object, dict]:
+@lru_cache(maxsize=1)
+def _data_and_split(split_dir: str):
+    from anb.dataset import load_dataset
+    from anb.splits import load_split_dir
+
+    data = load_dataset()
+    return data, load_split_dir(split_dir, data)
+
+
+def fit_config(family, config_path, device, metric, seed, split_dir) -> tuple[object, dict]:
+    """One member fitted on one thread (several run side by side) and its test figures."""
     from anb.metrics import evaluate_metrics
     from anb.model_config import read_model_params
-    from anb.training import fit_members
+    from anb.models import family_class
+    from anb.targets import resolve_target
+    from anb.training import fit_members, split_data
 
+    data, split = _data_and_split(split_dir)
+    sides, _ = split_data(data, split, resolve_target(device, metric))
+    params = {**read_model_params(config_path), family_class(family).thread_param: 1}
     start = time.perf_counter()
-    [model] = fit_members(family, read_model_params(config_path), sides, 1, seed, progress=False)
+    [model] = fit_members(family, params, sides, 1, seed, progress=False)
     fit_seconds = time.perf_counter() - start
     test, val = sides["test"], sides["val"]
+    trees, depth = tree_shape(model)
     return model, {
+        "trees": trees,
+        "depth": depth,
         "fit_seconds": fit_seconds,
         "tau": evaluate_metrics(test.y, model.predict(test.X))["kendall_tau"],
         "val_rmse": float(np.sqrt(np.mean((model.predict(val.X) - val.y) ** 2))),
@@ -77,53 +97,54 @@ def main(argv=None) -> int:
     parser.add_argument("--families", nargs="+", default=["xgb"], choices=["xgb", "lgb"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--split-dir", default=None, help="default: $ANB_DATA_DIR/default_split (the published split)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count(), help="fits run side by side, one thread each")
     args = parser.parse_args(argv)
 
     from anb import paths
-    from anb.dataset import load_dataset
     from anb.model_config import config_file_name, default_config_path
-    from anb.splits import load_split_dir
     from anb.targets import all_targets
     from anb.training import split_data
 
-    split_dir = Path(args.split_dir) if args.split_dir else paths.data_dir() / "default_split"
-    data = load_dataset()
-    split = load_split_dir(split_dir, data)
-    print(f"split {split_dir}; seeds {args.seeds}; {os.cpu_count()} cores; bulk = {BULK_ROWS:,} rows, best of 3")
-    verdicts = []
-    for family in args.families:
-        header = (f"\n{family}: before -> now\n| target | trees | max depth | evaluations/row | ratio | "
-                  f"bulk s per 100k | fit s | val RMSE (seed spread) | test tau | delta tau |\n|---|---|---|---|---|---|---|---|---|---|")
-        print(header)
-        for target in all_targets():
-            sides, _ = split_data(data, split, target)
-            configs = {"before": BEFORE_DIR / config_file_name(family, target.device, target.metric),
-                       "now": default_config_path(family, target.device, target.metric)}
-            row = {}
-            for name, path in configs.items():
-                fits = [fit_config(family, path, sides, seed) for seed in args.seeds]
-                model = fits[0][0]
-                trees, depth = tree_shape(model)
-                val_rmse = np.array([f[1]["val_rmse"] for f in fits])
-                row[name] = {"trees": trees, "depth": depth, "model": model,
-                             "evaluations": float(np.mean([f[1]["evaluations"] for f in fits])),
-                             "tau": float(np.mean([f[1]["tau"] for f in fits])),
-                             "val_rmse": float(val_rmse.mean()),
-                             "fit_seconds": float(np.mean([f[1]["fit_seconds"] for f in fits])),
-                             "seed_spread": float((val_rmse.max() - val_rmse.min()) / val_rmse.mean())}
-            for name in configs:  # timed back to back, after both are fitted
-                row[name]["bulk"] = bulk_seconds(row[name]["model"], sides["test"].X)
-            before, now = row["before"], row["now"]
-            ratio = before["evaluations"] / now["evaluations"]
-            delta = now["tau"] - before["tau"]
-            ok = delta >= -TAU_SLACK and ratio >= COST_RATIO
-            verdicts.append((family, target.label, ok, delta, ratio))
-            print(f"| {target.label} | {before['trees']:,} -> {now['trees']:,} | {before['depth']} -> {now['depth']} | "
-                  f"{before['evaluations']:,.0f} -> {now['evaluations']:,.0f} | {ratio:.1f}x | "
-                  f"{before['bulk']:.3f} -> {now['bulk']:.3f} | {before['fit_seconds']:.1f} -> {now['fit_seconds']:.1f} | "
-                  f"{before['val_rmse']:.4g} ({before['seed_spread']:.1%}) -> "
-                  f"{now['val_rmse']:.4g} ({now['seed_spread']:.1%}) | {before['tau']:.4f} -> {now['tau']:.4f} | {delta:+.4f} |",
-                  flush=True)
+    split_dir = str(Path(args.split_dir) if args.split_dir else paths.data_dir() / "default_split")
+    data, split = _data_and_split(split_dir)
+    print(f"split {split_dir}; seeds {args.seeds}; {args.jobs} fits at a time, one thread each; "
+          f"bulk = {BULK_ROWS:,} rows on all cores, best of 3")
+    jobs = {}
+    with ProcessPoolExecutor(args.jobs) as pool:
+        for family in args.families:
+            for target in all_targets():
+                configs = {"before": BEFORE_DIR / config_file_name(family, target.device, target.metric),
+                           "now": default_config_path(family, target.device, target.metric)}
+                for name, path in configs.items():
+                    for seed in args.seeds:
+                        jobs[family, target.label, name, seed] = pool.submit(
+                            fit_config, family, str(path), target.device, target.metric, seed, split_dir)
+        verdicts = []
+        for family in args.families:
+            print(f"\n{family}: before -> now\n| target | trees | max depth | evaluations/row | ratio | bulk s per 100k | "
+                  f"fit s | val RMSE (seed spread) | test tau | delta tau |\n|---|---|---|---|---|---|---|---|---|---|")
+            for target in all_targets():
+                test_X = split_data(data, split, target)[0]["test"].X
+                row = {}
+                for name in ("before", "now"):
+                    fits = [jobs[family, target.label, name, seed].result() for seed in args.seeds]
+                    val_rmse = np.array([f[1]["val_rmse"] for f in fits])
+                    row[name] = {**{k: fits[0][1][k] for k in ("trees", "depth")}, "model": fits[0][0],
+                                 **{k: float(np.mean([f[1][k] for f in fits])) for k in ("evaluations", "tau", "fit_seconds")},
+                                 "val_rmse": float(val_rmse.mean()),
+                                 "seed_spread": float((val_rmse.max() - val_rmse.min()) / val_rmse.mean())}
+                for name in row:  # timed back to back, after both are fitted
+                    row[name]["bulk"] = bulk_seconds(row[name]["model"], test_X)
+                before, now = row["before"], row["now"]
+                ratio = before["evaluations"] / now["evaluations"]
+                delta = now["tau"] - before["tau"]
+                ok = delta >= -TAU_SLACK and ratio >= COST_RATIO
+                verdicts.append((family, target.label, ok, delta, ratio))
+                print(f"| {target.label} | {before['trees']:,} -> {now['trees']:,} | {before['depth']} -> {now['depth']} | "
+                      f"{before['evaluations']:,.0f} -> {now['evaluations']:,.0f} | {ratio:.1f}x | "
+                      f"{before['bulk']:.3f} -> {now['bulk']:.3f} | {before['fit_seconds']:.1f} -> {now['fit_seconds']:.1f} | "
+                      f"{before['val_rmse']:.4g} ({before['seed_spread']:.1%}) -> {now['val_rmse']:.4g} ({now['seed_spread']:.1%}) | "
+                      f"{before['tau']:.4f} -> {now['tau']:.4f} | {delta:+.4f} |", flush=True)
     failed = [v for v in verdicts if not v[2]]
     print(f"\ntargets met (tau >= before - {TAU_SLACK}, evaluations/row <= before / {COST_RATIO:g}): "
           f"{len(verdicts) - len(failed)} of {len(verdicts)}")
