@@ -17,9 +17,18 @@ from anb.hpo.command import main, run_directory
 from anb.hpo.errors import HPOError
 from anb.hpo.objective import OBJECTIVES, ValidationCostObjective
 from anb.hpo.results import HPOResult
-from anb.hpo.run import run_hpo
 from anb.hpo.selection import DEFAULT_TOLERANCE, pareto_mask, pick_cheapest_within
 from anb.hpo.space import load_search_space
 
 __all__ = ["DEFAULT_TOLERANCE", "HPOError", "HPOResult", "OBJECTIVES", "ValidationCostObjective", "load_search_space",
            "main", "pareto_mask", "pick_cheapest_within", "run_directory", "run_hpo"]
+
+
+def __getattr__(name: str):
+    # SMAC (the ``hpo`` extra) is imported only when a run starts, so the rest of the package
+    # and ``do_hpo.py --help`` work without it.
+    if name == "run_hpo":
+        from anb.hpo.run import run_hpo
+
+        return run_hpo
+    raise AttributeError(f"module 'anb.hpo' has no attribute {name!r}")

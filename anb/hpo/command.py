@@ -58,7 +58,6 @@ def run_directory(log_dir: str | Path, model: str, target: Target, seed: int) ->
 def main(argv=None) -> int:
     from anb.dataset import load_dataset
     from anb.download import DownloadError
-    from anb.hpo.run import run_hpo, validate_budget
     from anb.hpo.space import load_search_space
     from anb.model_config import config_file_name, default_config_path, package_config_path
     from anb.request import resolve_request
@@ -67,6 +66,12 @@ def main(argv=None) -> int:
 
     args = build_parser().parse_args(argv)
     say = (lambda message: None) if args.quiet else (lambda message: print(message, flush=True))
+    try:
+        from anb.hpo.run import run_hpo, validate_budget
+    except ModuleNotFoundError as exc:
+        print(f"do_hpo.py: error: {exc.name} is not installed; tuning needs the hpo extra: "
+              'pip install -e ".[hpo]" (or pip install "anb[hpo]")', file=sys.stderr)
+        return 2
     try:
         request = resolve_request(args.model, args.device, args.metric)
         family, target = request.family, request.target
