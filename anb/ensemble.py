@@ -70,14 +70,9 @@ class ANBEnsemble:
         where = "" if self.target.device is None else f" --device {self.target.device} --metric {self.target.metric}"
         return f"anb build --model {self.family}{where} --members {self.n_members} --force"
 
-    def _encoded(self, samples) -> np.ndarray:
-        if isinstance(samples, np.ndarray) and samples.ndim == 2 and samples.shape[0] == 0:
-            return np.empty((0, 28))
-        return encode(samples)
-
     def query_members(self, samples) -> np.ndarray:
         """Every member's prediction: an ``(n_members, n)`` array, in the order of the input."""
-        encoded = self._encoded(samples)  # validate before anything is loaded or built
+        encoded = encode(samples)  # validate before anything is loaded or built
         self.load_ensemble()
         out = np.empty((len(self.members), len(encoded)))
         for start in range(0, len(encoded), CHUNK_ROWS):
@@ -105,7 +100,10 @@ class ANBEnsemble:
         Reproducible with ``rng`` (a Generator or a seed); by default the ensemble's own
         generator, seeded by its ``seed``.
         """
-        generator = self._rng if rng is None else np.random.default_rng(rng)
+        if rng is None:
+            generator = self._rng
+        else:
+            generator = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(check_seed(rng, "rng"))
         mean, std = self.query(samples)
         return mean + std * generator.standard_normal(len(mean))
 

@@ -523,3 +523,17 @@ def test_create_data_splits_refuses_bad_input(argv, expected, datasets, files, t
     assert code == 2
     assert_one_line(err, "create_data_splits.py: error: ", [expected])
     assert not (tmp_path / "split").exists()
+
+
+@pytest.mark.parametrize("samples", [np.empty((0, 5)), np.zeros((2, 27))])
+def test_query_refuses_a_matrix_of_the_wrong_width_before_loading(samples, tmp_path):
+    ensemble = ANBEnsemble("xgb", cache_dir=tmp_path, progress=False)
+    with pytest.raises(ValueError, match="must be an encoded \\(n, 28\\) matrix"):
+        ensemble.query(samples)
+    assert ensemble.members is None and not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("rng", [-1, 2.5, "abc", True])
+def test_query_noise_names_a_bad_rng(rng, tmp_path):
+    with pytest.raises(ValueError, match="rng must be None or a non-negative integer"):
+        ANBEnsemble("xgb", cache_dir=tmp_path, progress=False).query_noise(np.zeros((1, 28)), rng=rng)
