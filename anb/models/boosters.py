@@ -18,9 +18,10 @@ DEFAULT_EARLY_STOP = 100
 # it saves, and on a busy machine it costs several times more (search loops query few rows).
 SMALL_BATCH_ROWS = 2048
 # Up to this many rows an xgboost member predicts through its TreeTable: xgboost's per-call setup
-# walks every node of the model, which costs as much as predicting ~100 rows of ~5,000-tree
-# members (measured with benchmarks/query_speed.py); past it xgboost's blocked predictor is faster.
-TABLE_ROWS = 64
+# walks every node of the model, so for few rows the kernel wins (5 retuned accuracy members on a
+# quiet machine, benchmarks/query_speed.py: 32 rows 5.1 ms against 5.5 ms, 64 rows 10.3 against
+# 8.3 ms); past it xgboost's blocked predictor is faster.
+TABLE_ROWS = 32
 
 
 _BOOSTER_COMMON = frozenset({"num_rounds", "early_stopping_rounds", "objective", "learning_rate", "max_depth", "max_bin",
