@@ -6,7 +6,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from anb.hpo.errors import HPOError
 from anb.hpo.selection import DEFAULT_TOLERANCE
 from anb.splits import PROJECT_SPLIT
 from anb.targets import Target
