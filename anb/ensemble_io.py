@@ -24,6 +24,9 @@ MANIFEST = "manifest.json"
 MANIFEST_HASH = "manifest_sha256"
 # Models imported from the original Accel-NASBench take the plain 28-column ConfigSpace array.
 LEGACY_FEATURE_VERSION = 0
+# Bump when what a manifest must hold changes: an entry of another format is rebuilt (2: the
+# calibration of the predictive std, anb.calibration).
+MANIFEST_FORMAT = 2
 LIBRARIES = ("anb", "xgboost", "lightgbm", "scikit-learn", "numpy")
 
 
@@ -63,6 +66,7 @@ def save_ensemble(directory: str | Path, members: list[Surrogate], info: dict,
         "family": members[0].family,
         "n_members": len(members),
         "feature_version": feature_version,
+        "format_version": MANIFEST_FORMAT,
         "versions": library_versions(),
         "files": files,
     }
@@ -125,6 +129,11 @@ def verify_ensemble(directory: str | Path) -> dict:
     """The manifest, after checking it and every file it lists against their recorded sha256."""
     directory = Path(directory)
     manifest = read_manifest(directory)
+    if manifest.get("format_version") != MANIFEST_FORMAT:
+        raise CorruptEnsembleError(
+            f"{directory} has manifest format {manifest.get('format_version', 1)}, this anb reads format "
+            f"{MANIFEST_FORMAT}; rebuild it"
+        )
     _check_members_listed(directory, manifest)
     for name, expected in manifest["files"].items():
         path = directory / name

@@ -15,8 +15,10 @@ metric gets its surrogate from what the other devices already know, in two steps
 2. **Distillation** (:func:`distil`): the transfer model labels a fixed sample of random
    architectures and a booster of the requested family is fitted to those labels on the
    package's usual features. The result is an ordinary ensemble of that family: it needs
-   no donor at query time, is saved in the library's own format, and is queried (with a std
-   from members fitted on different subsamples of the measurements) like any device.
+   no donor at query time, is saved in the library's own format, and is queried like any
+   device. Its std is the transfer model's cross-validated error relative to the predicted
+   magnitude (there is no validation side to calibrate the members' spread on; the raw spread
+   of members fitted on different subsamples is ``ANBEnsemble.query_spread``).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from sklearn.model_selection import KFold
 from tqdm.auto import tqdm
 
 from anb import cache_entry
+from anb.calibration import SpreadCalibration
 from anb.devices import discover_devices
 from anb.ensemble_io import save_ensemble
 from anb.features import COST_COLUMNS, features_from_encoded
@@ -193,10 +196,15 @@ def fit_few_shot(family: str, target: Target, data: pd.DataFrame, n_members: int
         teacher = TransferModel().fit(donor_pred[rows], cost[rows], y[rows])
         weights.append(teacher.donor_weights().round(4).tolist())
         members.append(distil(family, teacher, points, seed + member))
-    cv = np.exp(cross_validated_predictions(donor_pred, cost, y))
+    cv_log = cross_validated_predictions(donor_pred, cost, y)
+    # No validation side to fit a calibration on: the std is the cross-validated error, relative
+    # to the predicted magnitude (log residuals are relative errors).
+    relative_error = float(np.sqrt(np.mean((np.log(y) - cv_log) ** 2)))
+    calibration = SpreadCalibration.proportional(relative_error, (y.min(), y.max()), len(y))
     info = {
         "params": dict(DISTIL_PARAMS),
-        "metrics": {"cross_validated": evaluate_metrics(y, cv)},
+        "metrics": {"cross_validated": evaluate_metrics(y, np.exp(cv_log))},
+        "calibration": calibration.to_dict(),
         "few_shot": {
             "n_measurements": len(y),
             "donors": [d.label for d in donors],

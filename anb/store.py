@@ -14,16 +14,26 @@ import warnings
 from importlib import metadata
 from pathlib import Path
 
+import numpy as np
+
 from anb import cache_entry, few_shot, paths
+from anb.calibration import MIN_ROWS, SpreadCalibration
 from anb.dataset import load_dataset
 from anb.devices import get_device
 from anb.download import DownloadError, HashMismatchError, fetch
-from anb.ensemble_io import MANIFEST, CorruptEnsembleError, load_ensemble_dir, save_ensemble, write_manifest
+from anb.ensemble_io import (
+    MANIFEST,
+    MANIFEST_FORMAT,
+    CorruptEnsembleError,
+    load_ensemble_dir,
+    save_ensemble,
+    write_manifest,
+)
 from anb.model_config import default_config_path, read_model_params
 from anb.models import Surrogate
 from anb.splits import default_split
 from anb.targets import Target
-from anb.training import evaluate_sides, fit_members, split_data
+from anb.training import SideData, evaluate_sides, fit_members, split_data
 
 DEFAULT_MEMBERS = 5
 BUILD_SEED = 0  # seed of the members of a local build
@@ -69,10 +79,13 @@ def _download(family: str, target: Target, entry: Path) -> bool:
 
 def _seal_manifest(staging: Path) -> None:
     """Give a downloaded manifest its own sha256 (archives made by any anb version are taken; the
-    archive's sha256 was checked, so its manifest is the published one)."""
+    archive's sha256 was checked, so its manifest is the published one). An archive from before
+    manifest formats were numbered is taken as the current format: without a calibration its
+    std is the members' raw spread (see :mod:`anb.ensemble`)."""
     manifest = json.loads((staging / MANIFEST).read_text()) if (staging / MANIFEST).is_file() else None
     if not isinstance(manifest, dict):
         raise CorruptEnsembleError(f"it holds no {MANIFEST} at its root")
+    manifest.setdefault("format_version", MANIFEST_FORMAT)
     write_manifest(staging, manifest)
 
 
@@ -92,12 +105,27 @@ def build(family: str, target: Target, entry: Path, n_members: int = DEFAULT_MEM
     params = read_model_params(config)
     members = fit_members(family, params, sides, n_members, BUILD_SEED, progress=progress)
     metrics, _ = evaluate_sides(members, sides)
+    calibration = fit_calibration(members, sides["val"], data, target)
     with cache_entry.staged(entry) as staging:
         save_ensemble(staging, members, {
             "target": target.__dict__, "origin": LOCAL_BUILD, "params": params, "config_file": Path(config).name,
             "seed": BUILD_SEED,
-            "split": split.source, "test_names": list(split.test), "metrics": metrics,
+            "split": split.source, "test_names": list(split.test), "metrics": metrics, "calibration": calibration,
         })
+
+
+def fit_calibration(members: list[Surrogate], val: SideData, data, target: Target) -> dict | None:
+    """The predictive-std calibration fitted on the validation side (``None`` when it is too small),
+    with each validation measurement's recorded std where the dataset has one."""
+    if len(val.y) < MIN_ROWS:
+        warnings.warn(f"the validation side of {target.label} has {len(val.y)} rows, fewer than {MIN_ROWS}: no "
+                      f"calibration is fitted and the ensemble's std is its members' raw spread", stacklevel=3)
+        return None
+    recorded = f"{target.column}_std"
+    measurement_std = (data.set_index("name").loc[val.names, recorded].to_numpy(float)
+                       if recorded in data else None)
+    predictions = np.stack([member.predict(val.X) for member in members])
+    return SpreadCalibration().fit(predictions, val.y, measurement_std).to_dict()
 
 
 def load_entry(entry: Path, family: str, target: Target) -> tuple[list[Surrogate], dict]:
@@ -119,7 +147,8 @@ def _warn_if_small(members: list, manifest: dict, n_members: int, family: str, t
     """A local build smaller than the default (made for a request of fewer members) is used, with a
     warning; a downloaded or imported ensemble has the size its publisher chose."""
     if manifest.get("origin") == LOCAL_BUILD and len(members) < min(n_members, DEFAULT_MEMBERS):
-        spread = "its std is 0" if len(members) == 1 else f"its std comes from {len(members)} members"
+        spread = ("its members' spread is 0" if len(members) == 1
+                  else f"its members' spread comes from {len(members)} members")
         where = "" if target.device is None else f" --device {target.device} --metric {target.metric}"
         warnings.warn(f"the cached {family} {target.label} ensemble ({entry}) has {len(members)} member(s), built on "
                       f"an earlier request for that many; {spread}. To rebuild it with {DEFAULT_MEMBERS}: "

@@ -159,8 +159,8 @@ def test_a_one_member_local_build_warns_default_users_with_the_rebuild_command(h
     entry.parent.mkdir(parents=True)
     save_ensemble(entry, fit_members(archs, synthetic_throughput(archs), n_members=1),
                   {"target": ACCURACY.__dict__, "origin": store.LOCAL_BUILD})
-    with pytest.warns(UserWarning, match=r"has 1 member\(s\), built on an earlier request for that many; its std is 0."
-                                         r" To rebuild it with 5: anb build --model xgb --members 5 --force"):
+    with pytest.warns(UserWarning, match=r"has 1 member\(s\), built on an earlier request for that many; its members' "
+                                         r"spread is 0. To rebuild it with 5: anb build --model xgb --members 5 --force"):
         ensemble = ANBEnsemble("xgb", progress=False)
         _, std = ensemble.query(archs[:3])
     assert np.all(std == 0)

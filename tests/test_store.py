@@ -378,7 +378,7 @@ def test_after_a_one_member_build_default_users_are_warned(plugin_site, mychip_d
     install_plugin(plugin_site, "anb-test-mychip", "anb_test_mychip", plugin_source(dataset=mychip_data))
     archs = sample_architectures(5, seed=2)
     one = ANBEnsemble("xgb", device=DEVICE, n_members=1, progress=False)
-    assert np.all(one.query(archs)[1] == 0)  # asked for, so no warning
-    with pytest.warns(UserWarning, match=rf"has 1 member\(s\).*its std is 0.*anb build --model xgb --device {DEVICE} "
+    assert np.all(one.query_spread(archs)[1] == 0)  # asked for, so no warning
+    with pytest.warns(UserWarning, match=rf"has 1 member\(s\).*its members' spread is 0.*anb build --model xgb --device {DEVICE} "
                                          r"--metric throughput --members 5 --force"):
         ANBEnsemble("xgb", device=DEVICE, progress=False).load_ensemble()
