@@ -8,9 +8,11 @@ from pathlib import Path
 import numpy as np
 
 from anb import store
+from anb.calibration import SpreadCalibration
 from anb.ensemble_io import LEGACY_FEATURE_VERSION
 from anb.features import features_from_encoded
 from anb.models import FAMILIES
+from anb.models.member_predictions import MemberPredictions, load_kernel_in_background
 from anb.request import resolve_request
 from anb.validation import check_members, check_seed
 from configurationspaces.efficientnet_encoding import encode
@@ -31,6 +33,13 @@ class ANBEnsemble:
     cached or downloaded ensemble, and builds ``store.DEFAULT_MEMBERS`` when there is none. A
     number uses the first that many of a larger ensemble, builds that many when there is none,
     and warns (using what there is) when the ensemble has fewer.
+
+    ``query`` gives a calibrated predictive std: what a new measurement of the architecture
+    scatters by around the mean, fitted on the validation side of the build
+    (:mod:`anb.calibration`). ``query_spread`` gives the members' raw spread instead, and
+    ``query_members`` every member's prediction. An ensemble whose manifest holds no calibration
+    (a legacy import, or a published archive from before calibrations) warns once and uses the
+    raw spread as its std.
     """
 
     def __init__(self, model: str = "xgb", device: str | None = None, metric: str | None = None,
@@ -50,6 +59,7 @@ class ANBEnsemble:
         self._rng = np.random.default_rng(seed)
         self.members = None
         self.manifest = None
+        self.calibration = None
 
     def __repr__(self) -> str:
         return f"ANBEnsemble(model={self.model!r}, target={self.target.label!r}, unit={self.target.unit!r})"
@@ -57,6 +67,8 @@ class ANBEnsemble:
     def load_ensemble(self) -> ANBEnsemble:
         """Load the members (cache, download or build); returns ``self``, as the original did."""
         if self.members is None:
+            if self.family == "xgb":
+                load_kernel_in_background()
             members, self.manifest = store.obtain(self.family, self.target, self.n_members or store.DEFAULT_MEMBERS,
                                                   self.cache_dir, self.progress)
             if self.n_members is not None and len(members) < self.n_members:
@@ -64,11 +76,23 @@ class ANBEnsemble:
                               f"fewer than n_members={self.n_members}; using all {len(members)}. To rebuild it: "
                               f"{self._build_command()}", stacklevel=2)
             self.members = members[:self.n_members]
+            self._predictor = MemberPredictions(self.members)
+            self.calibration = self._calibration()
         return self
+
+    def _calibration(self) -> SpreadCalibration | None:
+        record = self.manifest.get("calibration")
+        if record is None:
+            warnings.warn(f"the {self.model} {self.target.label} ensemble's manifest holds no calibration (a legacy "
+                          f"import or an archive from before anb calibrated its std): its std is the members' raw "
+                          f"spread, which understates the error. Rebuilding it locally calibrates it: "
+                          f"{self._build_command()}", stacklevel=3)
+            return None
+        return SpreadCalibration.from_dict(record)
 
     def _build_command(self) -> str:
         where = "" if self.target.device is None else f" --device {self.target.device} --metric {self.target.metric}"
-        return f"anb build --model {self.family}{where} --members {self.n_members} --force"
+        return f"anb build --model {self.family}{where} --members {self.n_members or store.DEFAULT_MEMBERS} --force"
 
     def query_members(self, samples) -> np.ndarray:
         """Every member's prediction: an ``(n_members, n)`` array, in the order of the input."""
@@ -77,8 +101,7 @@ class ANBEnsemble:
         out = np.empty((len(self.members), len(encoded)))
         for start in range(0, len(encoded), CHUNK_ROWS):
             chunk = self._features(encoded[start:start + CHUNK_ROWS])
-            for i, member in enumerate(self.members):
-                out[i, start:start + len(chunk)] = member.predict(chunk)
+            out[:, start:start + len(chunk)] = self._predictor.predict(chunk)
         return out
 
     def _features(self, encoded: np.ndarray) -> np.ndarray:
@@ -88,14 +111,25 @@ class ANBEnsemble:
         return features_from_encoded(encoded)
 
     def query(self, samples) -> tuple[np.ndarray, np.ndarray]:
-        """``(mean, std)`` over the members, one value per architecture."""
+        """``(mean, std)``, one value per architecture: the members' mean and the calibrated
+        predictive std (what a measurement of that architecture would scatter by)."""
         predictions = self.query_members(samples)
         if predictions.shape[1] == 0:
             return np.empty(0), np.empty(0)
+        mean = predictions.mean(axis=0)
+        if self.calibration is None:
+            return mean, predictions.std(axis=0)
+        return mean, self.calibration.std_from_members(predictions, mean)
+
+    def query_spread(self, samples) -> tuple[np.ndarray, np.ndarray]:
+        """``(mean, spread)``: the members' mean and raw std (their disagreement, uncalibrated)."""
+        predictions = self.query_members(samples)
         return predictions.mean(axis=0), predictions.std(axis=0)
 
     def query_noise(self, samples, rng: np.random.Generator | int | None = None) -> np.ndarray:
-        """A noisy evaluation: one draw per architecture from N(mean, std) of the ensemble.
+        """A noisy evaluation: one independent draw per architecture from its predictive
+        distribution (the calibration's Student-t with the mean and std of :meth:`query`;
+        a Gaussian of the raw spread for an uncalibrated ensemble).
 
         Reproducible with ``rng`` (a Generator or a seed); by default the ensemble's own
         generator, seeded by its ``seed``.
@@ -105,7 +139,14 @@ class ANBEnsemble:
         else:
             generator = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(check_seed(rng, "rng"))
         mean, std = self.query(samples)
-        return mean + std * generator.standard_normal(len(mean))
+        return self.sample_predictive(mean, std, generator)
+
+    def sample_predictive(self, mean: np.ndarray, std: np.ndarray, generator: np.random.Generator) -> np.ndarray:
+        """One independent draw per row from the predictive distribution with the ``mean`` and
+        ``std`` of :meth:`query` (loaded ensembles only)."""
+        if self.calibration is None:
+            return mean + std * generator.standard_normal(len(mean))
+        return self.calibration.sample(mean, std, generator)
 
     def supported_metrics(self) -> dict[str, str]:
         """The metrics this ensemble's device offers (or accuracy), with their units."""

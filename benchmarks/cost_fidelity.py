@@ -5,8 +5,8 @@ tuning weighed prediction cost, kept in benchmarks/configs_before_cost_aware_tun
 on the train side of the published split, early-stopped on its validation side, with seeds
 0, 1 and 2, and scored on its test side. Printed per target and config: trees, max depth,
 evaluations per row (split nodes a test row passes through, all trees), the time to predict
-100,000 rows (best of 3, xgboost/LightGBM's own predictor on all cores, the two configs timed
-back to back), the time to fit one member on one thread (mean over the seeds; fits run
+100,000 rows (best of 3, on all cores, through the member's ``predict``: anb's compiled kernel
+for xgb, LightGBM's predictor for lgb; the two configs timed back to back), the time to fit one member on one thread (mean over the seeds; fits run
 ``--jobs`` at a time), the validation RMSE (mean of the seeds; in brackets its spread over the seeds,
 (max - min) / mean: the scale of the tuning's pick tolerance) and the test Kendall tau (mean of
 the seeds).

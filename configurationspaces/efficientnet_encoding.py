@@ -43,9 +43,24 @@ class SpaceLayout:
         self.choices: tuple[tuple, ...] = tuple(tuple(space[n].choices) for n in self.names)
         self.column = {name: i for i, name in enumerate(self.names)}
         self.n_choices = np.array([len(c) for c in self.choices], dtype=np.int64)
+        self._matching_space: ConfigurationSpace | None = None
         expected = {f"block{b}_{f}" for b in range(N_BLOCKS) for f in FIELDS}
         if set(self.names) != expected:
             raise ValueError(f"search space hyperparameters {sorted(self.names)} are not {sorted(expected)}")
+
+    def has_same_choices(self, space: ConfigurationSpace) -> bool:
+        """Whether ``space`` has this layout's hyperparameters, in its order and with its choices.
+
+        The last space found to match is remembered: a search loop asks this once per query,
+        with Configurations of one space, and the full check costs more than the query.
+        """
+        if space is self._matching_space:
+            return True
+        matches = tuple(space.keys()) == self.names and all(
+            tuple(space[n].choices) == choices for n, choices in zip(self.names, self.choices))
+        if matches:
+            self._matching_space = space
+        return matches
 
     @staticmethod
     def split_name(name: str) -> tuple[int, str]:
@@ -216,9 +231,10 @@ def _encode_configurations(layout: SpaceLayout, configs: Sequence[Configuration]
     # Configurations of a space with our hyperparameters in our order already hold the encoded
     # row: stacking their arrays avoids touching their values one by one.
     space = configs[0].config_space
-    if tuple(space.keys()) == layout.names and all(c.config_space is space for c in configs):
-        if all(tuple(space[n].choices) == ch for n, ch in zip(layout.names, layout.choices)):
-            return np.stack([c.get_array() for c in configs]).astype(np.float64)
+    if all(c.config_space is space for c in configs) and layout.has_same_choices(space):
+        matrix = np.stack([c.get_array() for c in configs]).astype(np.float64)
+        if matrix.shape[1] == len(layout.names):  # else the space grew since it was checked
+            return matrix
     return _encode_dicts(layout, [dict(c) for c in configs])
 
 

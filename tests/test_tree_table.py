@@ -1,11 +1,13 @@
-"""TreeTable: an xgboost booster as node arrays, equal to xgboost's own predictions bit for bit."""
+"""TreeTable: xgboost boosters as complete trees, equal to xgboost's own predictions bit for bit."""
 
 import numpy as np
 import pytest
 import xgboost as xgb
 
 from anb.features import build_features, features_from_encoded
-from anb.models.tree_table import TreeTable, UnsupportedModel
+from anb.models.member_predictions import MemberPredictions
+from anb.models.tree_table import MAX_DEPTH, TreeTable, UnsupportedModel, stack_tables
+from anb.models.xgb_nodes import read_nodes
 from configurationspaces.searchspaces import EfficientNetSS
 
 
@@ -17,7 +19,7 @@ def accuracy_data(real_data):
 
 @pytest.fixture(scope="module")
 def random_features():
-    return features_from_encoded(EfficientNetSS(seed=4).random_encoded(300))
+    return features_from_encoded(EfficientNetSS(seed=4).random_encoded(600, seed=1))
 
 
 def _booster(X, y, seed, **params):
@@ -25,39 +27,38 @@ def _booster(X, y, seed, **params):
     return xgb.train(params, xgb.DMatrix(X, label=y), num_boost_round=params.pop("rounds", 60))
 
 
-def _depth(table: TreeTable) -> int:
-    """The deepest leaf of any tree, walked level by level from the roots."""
-    nodes, depth = table.roots, 0
-    while (table.children[nodes, 0] >= 0).any():
-        inner = nodes[table.children[nodes, 0] >= 0]
-        nodes, depth = table.children[inner].ravel(), depth + 1
-    return depth
+def _split_nodes(booster):
+    nodes = read_nodes(booster)
+    return nodes, nodes.children[:, 0] >= 0
 
 
 @pytest.mark.parametrize("params", [
+    {"max_depth": 1, "rounds": 30},
     {"max_depth": 2},
-    # Deep, lopsided trees: leaves are grown best-first, so some branches stop early.
-    {"max_depth": 16, "grow_policy": "lossguide", "max_leaves": 60, "min_child_weight": 2, "rounds": 15},
+    {"max_depth": 3, "rounds": 200},
+    # Lopsided trees: leaves grown best-first stop at different depths, so most trees need filler.
+    {"max_depth": 6, "grow_policy": "lossguide", "max_leaves": 9, "min_child_weight": 2, "rounds": 25},
     {"max_depth": 6, "rounds": 7},
+    {"max_depth": 8, "rounds": 10},
 ])
 def test_predictions_equal_xgboost_on_real_and_random_architectures(accuracy_data, random_features, params):
     X, y = accuracy_data
     booster = _booster(X, y, 1, **params)
     table = TreeTable(booster)
+    assert table.depth[0] <= params["max_depth"]
     queries = np.vstack([X, random_features])
     expected = booster.inplace_predict(queries)
-    assert np.array_equal(table.predict(queries), expected)
-    assert np.array_equal(table.predict(queries[:1]), expected[:1])
-    if "grow_policy" in params:
-        assert _depth(table) > 10
+    # One row, a few rows (one thread) and thousands (numba's threads).
+    for rows in (slice(0, 1), slice(0, 5), slice(None)):
+        assert np.array_equal(table.predict(queries[rows]), expected[rows])
 
 
 def test_values_at_thresholds_and_one_float32_step_either_side_go_where_xgboost_sends_them(accuracy_data):
     X, y = accuracy_data
     booster = _booster(X, y, 0, rounds=20)
     table = TreeTable(booster)
-    split = table.children[:, 0] >= 0
-    features, thresholds = table.feature[split], table.threshold[split]
+    nodes, split = _split_nodes(booster)
+    features, thresholds = nodes.feature[split], nodes.threshold[split]
     rows = np.repeat(X[:1], 3 * len(thresholds), axis=0)
     below = np.nextafter(thresholds, -np.inf, dtype=np.float32)
     above = np.nextafter(thresholds, np.inf, dtype=np.float32)
@@ -71,9 +72,13 @@ def test_missing_values_follow_each_split_default_direction(accuracy_data):
     rng = np.random.default_rng(0)
     holes = np.where(rng.random(X.shape) < 0.2, np.nan, X)
     booster = _booster(holes, y, 0, rounds=20)
+    nodes, split = _split_nodes(booster)
+    assert nodes.default_left[split].any() and not nodes.default_left[split].all()
     table = TreeTable(booster)
-    assert table.default_left.any() and not table.default_left[table.children[:, 0] >= 0].all()
-    assert np.array_equal(table.predict(holes[:500]), booster.inplace_predict(holes[:500]))
+    # Rows with and without NaNs in one block, and a block of NaN rows only.
+    mixed = np.vstack([holes[:300], X[:300]])
+    assert np.array_equal(table.predict(mixed), booster.inplace_predict(mixed))
+    assert np.array_equal(table.predict(holes[:7]), booster.inplace_predict(holes[:7]))
 
 
 def test_a_table_read_from_the_saved_model_file_equals_one_from_the_booster(accuracy_data, random_features, tmp_path):
@@ -84,8 +89,25 @@ def test_a_table_read_from_the_saved_model_file_equals_one_from_the_booster(accu
     assert np.array_equal(from_file.predict(random_features), TreeTable(booster).predict(random_features))
 
 
-def test_unsupported_boosters_and_bad_input_are_refused(accuracy_data):
+def test_stacked_tables_of_different_depths_answer_for_every_booster_in_one_call(accuracy_data, random_features):
     X, y = accuracy_data
+    boosters = [_booster(X, y, seed, max_depth=depth, rounds=rounds)
+                for seed, depth, rounds in ((0, 2, 40), (1, 5, 15), (2, 3, 30))]
+    stacked = stack_tables([TreeTable(booster) for booster in boosters])
+    expected = np.stack([booster.inplace_predict(random_features) for booster in boosters])
+    assert stacked.n_outputs == 3
+    assert np.array_equal(stacked.predict_outputs(random_features), expected)
+    assert np.array_equal(stacked.predict_outputs(random_features[:1]), expected[:, :1])
+    with pytest.raises(ValueError, match="holds 3 boosters"):
+        stacked.predict(random_features)
+
+
+def test_deep_or_unsupported_boosters_are_refused_and_predict_through_xgboost(accuracy_data, random_features):
+    from anb.models import make_surrogate
+
+    X, y = accuracy_data
+    with pytest.raises(UnsupportedModel, match=f"depth up to {MAX_DEPTH}"):
+        TreeTable(_booster(X, y, 0, max_depth=16, grow_policy="lossguide", max_leaves=60, rounds=5))
     with pytest.raises(UnsupportedModel, match="reg:absoluteerror"):
         TreeTable(_booster(X, y, 0, objective="reg:absoluteerror", rounds=5))
     with pytest.raises(UnsupportedModel, match="one tree per round"):
@@ -93,3 +115,22 @@ def test_unsupported_boosters_and_bad_input_are_refused(accuracy_data):
     table = TreeTable(_booster(X, y, 0, rounds=5))
     with pytest.raises(ValueError, match=r"shape \(n, 46\)"):
         table.predict(X[:, :28])
+    deep = make_surrogate("xgb", {"max_depth": 12, "num_rounds": 5, "nthread": 1}, seed=0).fit(X, y)
+    shallow = make_surrogate("xgb", {"max_depth": 3, "num_rounds": 5, "nthread": 1}, seed=0).fit(X, y)
+    assert deep.table_ is None and shallow.table_ is not None
+    # An ensemble with a member the table cannot hold predicts member by member, with the same answers.
+    both = MemberPredictions([deep, shallow])
+    assert both.table is None
+    assert np.array_equal(both.predict(random_features),
+                          np.stack([deep.booster_.inplace_predict(random_features),
+                                    shallow.booster_.inplace_predict(random_features)]))
+
+
+def test_a_booster_whose_complete_trees_exceed_the_slot_budget_is_refused(accuracy_data, monkeypatch):
+    from anb.models import tree_table
+
+    X, y = accuracy_data
+    booster = _booster(X, y, 0, max_depth=4, rounds=20)
+    monkeypatch.setattr(tree_table, "MAX_SLOTS", 20 * 2 ** 4 - 1)
+    with pytest.raises(UnsupportedModel, match="20 trees of depth 4 take more than 319 slots"):
+        TreeTable(booster)

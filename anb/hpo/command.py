@@ -102,7 +102,8 @@ def main(argv=None) -> int:
     except (ValueError, OSError, DownloadError) as exc:
         print(f"do_hpo.py: error: {exc}", file=sys.stderr)
         return 2
-    print(f"picked: validation tau {result.val_tau:.4f}, {result.evaluations_per_row:,.0f} evaluations per row, "
+    print(f"picked: validation tau {result.val_tau:.4f}, {result.evaluations_per_row:,.0f} evaluations per row "
+          f"(means over the confirmation seeds), "
           f"after {result.n_trials} trial(s): {result.params}")
     for name, path in result.files.items():
         print(f"{name}: {path}")

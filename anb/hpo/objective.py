@@ -20,6 +20,7 @@ The measured prediction time per row is recorded beside them for the report.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import time
@@ -56,6 +57,12 @@ class ValidationCostObjective:
         self.X_val, self.y_val = np.ascontiguousarray(val.X), np.ascontiguousarray(val.y)
         self.seed = int(seed)
         self.n_threads = int(n_threads)
+
+    def with_seed(self, seed: int) -> ValidationCostObjective:
+        """The same objective with another model seed."""
+        other = copy.copy(self)
+        other.seed = int(seed)
+        return other
 
     def params(self, config: Configuration | dict) -> dict:
         params = config_to_params(dict(config))

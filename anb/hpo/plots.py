@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from anb.hpo.selection import CONFIRM_SEEDS, CONFIRMED_COST, CONFIRMED_TAU
 from anb.targets import Target
 
 
@@ -50,12 +51,19 @@ def plot_pareto(history: pd.DataFrame, target: Target, path: Path, picked: pd.Se
         front = ok[ok["pareto"]].sort_values("evaluations_per_row")
         ax.step(front["evaluations_per_row"], front["val_tau"], where="post", color="tab:blue", marker="o", ms=4,
                 label="Pareto front")
+        # Where the candidates were confirmed with more seeds, the rule (and so the band and the
+        # pick) works on their means.
+        tau, cost, label = "val_tau", "evaluations_per_row", "best"
+        if CONFIRMED_TAU in ok and ok[CONFIRMED_TAU].notna().any():
+            confirmed = ok[ok[CONFIRMED_TAU].notna()]
+            ax.scatter(confirmed[CONFIRMED_COST], confirmed[CONFIRMED_TAU], s=40, marker="D", facecolors="none",
+                       edgecolors="tab:purple", label=f"candidate, mean of {CONFIRM_SEEDS} seeds", zorder=3)
+            tau, cost, label = CONFIRMED_TAU, CONFIRMED_COST, "best mean"
         if tolerance is not None:
-            ax.axhline(ok["val_tau"].max() - tolerance, color="tab:green", ls="--", lw=1,
-                       label=f"best - {tolerance:g}")
+            ax.axhline(ok[tau].max() - tolerance, color="tab:green", ls="--", lw=1, label=f"{label} - {tolerance:g}")
         if picked is not None:
-            ax.scatter([picked["evaluations_per_row"]], [picked["val_tau"]], s=90, facecolors="none",
-                       edgecolors="tab:red", linewidths=2, label="picked", zorder=3)
+            ax.scatter([picked[cost]], [picked[tau]], s=90, facecolors="none",
+                       edgecolors="tab:red", linewidths=2, label="picked", zorder=4)
         ax.set_xscale("log")
         _zoom(ax, ok["val_tau"])
         ax.legend(fontsize=8, loc="lower right")

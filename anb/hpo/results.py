@@ -5,11 +5,12 @@ Files written into the run directory:
 ``runhistory.csv``
     one row per trial in finishing order: validation Kendall tau, best so far, whether it is on
     the Pareto front, evaluations and measured microseconds per row, validation RMSE, status,
-    hyperparameters;
+    hyperparameters, and for the candidates the means over more model seeds that the pick uses
+    (``confirmed_val_tau``, ``confirmed_evaluations_per_row``);
 ``pareto_front.csv``
     the trials on the front of validation tau against evaluations per row, cheapest first;
 ``incumbent.json``
-    the picked configuration (the cheapest within the tolerance of the best tau), its
+    the picked configuration (the cheapest within the tolerance of the best mean tau), its
     library parameters and figures, next to the best-tau trial's;
 ``<model>_configspace.json``
     the search space with the picked configuration as defaults, usable as
@@ -27,9 +28,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from ConfigSpace import ConfigurationSpace
+from ConfigSpace.hyperparameters import IntegerHyperparameter
 
 from anb.hpo.plots import plot_best, plot_pareto
-from anb.hpo.selection import pareto_mask, pick_cheapest_within
+from anb.hpo.selection import CONFIRM_SEEDS, CONFIRMED_COST, CONFIRMED_TAU, pareto_mask, pick_cheapest_within
 from anb.hpo.space import space_with_defaults
 from anb.model_config import config_file_name, config_to_params
 from anb.splits import write_json_atomic
@@ -105,7 +107,7 @@ def write_results(run_dir: Path, settings, space: ConfigurationSpace, history: p
     """Pick the configuration, write every result file; ``settings`` is the run's ``HPOSettings``."""
     picked = pick_cheapest_within(history, tolerance)
     best = history.loc[history["val_tau"].idxmax()]
-    config = {name: _plain(picked[name]) for name in space.keys() if _is_set(picked[name])}
+    config = trial_config(picked, space)
     device, metric = (target.device, target.metric) if target.device else (None, None)
     files = write_history_files(run_dir, history, target, picked, tolerance)
     files["config"] = run_dir / config_file_name(settings.family, device, metric)
@@ -114,19 +116,33 @@ def write_results(run_dir: Path, settings, space: ConfigurationSpace, history: p
     params = config_to_params(config)
     write_json_atomic(files["incumbent"], {
         "model": settings.model, "target": settings.target, "column": settings.column,
-        "rule": f"cheapest with validation Kendall tau within {tolerance:g} of the best", "tolerance": tolerance,
+        "rule": f"cheapest with validation Kendall tau within {tolerance:g} of the best, on the mean of "
+                f"{CONFIRM_SEEDS} model seeds for the candidates", "tolerance": tolerance,
         "config": config, "params": params, "trial": int(picked["trial"]), **_figures(picked),
         "best": {"trial": int(best["trial"]), **_figures(best)},
         "n_trials": int(len(history)), "n_successful": int(history["val_tau"].notna().sum()),
         "seed": settings.seed, "split": settings.split, "sizes": settings.sizes,
         "config_file": files["config"].name, "written": time.strftime("%Y-%m-%dT%H:%M:%S"),
     })
-    return HPOResult(run_dir, config, params, float(picked["val_tau"]), float(picked["evaluations_per_row"]),
-                     int(len(history)), files)
+    confirmed = _is_set(picked.get(CONFIRMED_TAU))
+    return HPOResult(run_dir, config, params, float(picked[CONFIRMED_TAU if confirmed else "val_tau"]),
+                     float(picked[CONFIRMED_COST if confirmed else "evaluations_per_row"]), int(len(history)), files)
 
 
 def _figures(trial: pd.Series) -> dict:
-    return {name: _plain(trial[name]) for name in ("val_tau", "val_rmse", "evaluations_per_row", "us_per_row")}
+    names = ("val_tau", "val_rmse", "evaluations_per_row", "us_per_row", CONFIRMED_TAU, CONFIRMED_COST)
+    return {name: _plain(trial[name]) for name in names if name in trial and _is_set(trial[name])}
+
+
+def trial_config(trial: pd.Series, space: ConfigurationSpace) -> dict:
+    """The configuration of a row of the trial table, in the space's own types."""
+    config = {}
+    for name in space.keys():
+        if _is_set(trial[name]):
+            value = _plain(trial[name])
+            # A column with an inactive (NaN) entry holds its integers as floats.
+            config[name] = int(value) if isinstance(space[name], IntegerHyperparameter) else value
+    return config
 
 
 def _is_set(value) -> bool:

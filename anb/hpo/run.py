@@ -24,6 +24,7 @@ from smac.initial_design import SobolInitialDesign
 from smac.multi_objective.parego import ParEGO
 from smac.runner.target_function_runner import TargetFunctionRunner
 
+from anb.hpo.confirmation import confirm_candidates
 from anb.hpo.errors import HPOError
 from anb.hpo.objective import OBJECTIVES, ValidationCostObjective
 from anb.hpo.results import RUNHISTORY_FILE, HPOResult, runhistory_table, write_history_files, write_results
@@ -169,6 +170,7 @@ def run_hpo(*, family: str, model: str, target: Target, space: ConfigurationSpac
     if not len(history) or not np.isfinite(history["val_tau"]).any():
         write_history_files(run_dir, history, target)
         raise HPOError(f"no trial succeeded; see {run_dir / RUNHISTORY_FILE} for the errors")
+    history = confirm_candidates(history, space, objective, tolerance, progress=progress is not None)
     return write_results(run_dir, settings, space, history, target, tolerance)
 
 

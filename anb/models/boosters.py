@@ -17,11 +17,6 @@ DEFAULT_EARLY_STOP = 100
 # Below this many rows a prediction is one thread's work: waking an OpenMP team costs more than
 # it saves, and on a busy machine it costs several times more (search loops query few rows).
 SMALL_BATCH_ROWS = 2048
-# Up to this many rows an xgboost member predicts through its TreeTable: xgboost's per-call setup
-# walks every node of the model, so for few rows the kernel wins (5 retuned accuracy members on a
-# quiet machine, benchmarks/query_speed.py: 32 rows 5.1 ms against 5.5 ms, 64 rows 10.3 against
-# 8.3 ms); past it xgboost's blocked predictor is faster.
-TABLE_ROWS = 32
 
 
 _BOOSTER_COMMON = frozenset({"num_rounds", "early_stopping_rounds", "objective", "learning_rate", "max_depth", "max_bin",
@@ -44,7 +39,8 @@ class XGBSurrogate(Surrogate):
     thread_param = "nthread"
     config_folder = "gradient_boosting"
     tree_size_param = "max_depth"
-    # The booster's trees for small predictions; None: predict through xgboost only.
+    # The booster's trees for anb's kernel (benchmarks/query_speed.py times it against xgboost's
+    # predictor at 1 to 100,000 rows); None: the booster needs xgboost's own predictor.
     table_: TreeTable | None = None
 
     def _booster_params(self) -> dict:
@@ -76,7 +72,7 @@ class XGBSurrogate(Surrogate):
         self.table_ = _tree_table(booster)
 
     def _predict(self, X):
-        if len(X) <= TABLE_ROWS and self.table_ is not None:
+        if self.table_ is not None:
             return self.table_.predict(X)
         threads = 1 if len(X) < SMALL_BATCH_ROWS else _n_threads()
         if threads != getattr(self, "threads_", None):

@@ -1,120 +1,127 @@
-"""XGBoost boosters as flat node arrays, walked by a compiled kernel for small queries.
+"""XGBoost boosters as complete binary trees in flat arrays, walked by a compiled kernel.
 
 xgboost 3.2 spends time in proportion to the model's size on every ``predict`` call, before it
 looks at a row (upstream describes a walk over every node to precompute tree depths,
-dmlc/xgboost#12307): measured on ~5,000-tree members, a call for one row costs 4-7 ms per
-member, as much as ~30 rows. :class:`TreeTable` holds the same trees as node arrays read
-straight from the UBJSON model, and :mod:`anb.models.tree_kernel` walks them with no per-call
-setup. Its predictions equal xgboost's exactly: inputs and thresholds are compared in float32
-(``x < threshold`` goes left, a NaN follows the node's default direction) and the leaves are
-summed in float32 in tree order after the base score, as xgboost's predictor accumulates them.
+dmlc/xgboost#12307): a call for one row costs as much as dozens of rows. A :class:`TreeTable`
+holds the same trees and :mod:`anb.models.tree_kernel` walks them with no per-call setup.
+
+Each tree is stored as a complete binary tree of its booster's depth (at most ``MAX_DEPTH``) in
+heap order (slot ``i`` has children ``2i+1`` and ``2i+2``): a row's walk is ``depth`` steps of
+index arithmetic, with no test for having reached a leaf, which the compiler unrolls for each
+depth. A leaf above the last level is copied to every slot below it: whichever way the filler
+splits send a row, it arrives at that leaf's value. Predictions equal xgboost's exactly: inputs
+and thresholds are compared in float32 (``x < threshold`` goes left, a NaN follows the split's
+default direction) and the leaves are summed in float32 in tree order after the base score, as
+xgboost's predictor accumulates them.
+
+A table holds one or more boosters ("outputs"); :func:`stack_tables` joins the members of an
+ensemble so that one kernel call answers for all of them.
 """
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import xgboost as xgb
 
-# The node arrays of every tree in xgboost's UBJSON model format: the key (its length byte
-# first), then a typed array "[$<type>#L<int64 count>" of big-endian values.
-_UBJ_TYPES = {b"l": ">i4", b"L": ">i8", b"d": ">f4", b"D": ">f8", b"U": "u1", b"i": "i1", b"I": ">i2"}
-_NODE_ARRAYS = ("left_children", "right_children", "split_indices", "split_conditions", "default_left", "split_type")
+from anb.models.xgb_nodes import BoosterNodes, UnsupportedModel, read_nodes
+
+# The kernel is unrolled for depths 1 to 8, and a booster's complete trees may take at most
+# MAX_SLOTS slots (~9 bytes each); deeper or larger boosters predict through xgboost.
+MAX_DEPTH = 8
+MAX_SLOTS = 1 << 22
+
+__all__ = ["MAX_DEPTH", "MAX_SLOTS", "TreeTable", "UnsupportedModel", "stack_tables"]
 
 
-class UnsupportedModel(ValueError):
-    """The booster uses something the table does not reproduce (e.g. categorical splits)."""
+def _tree_depth(nodes: BoosterNodes) -> int:
+    """The number of splits on the longest root-to-leaf path of any tree."""
+    level, depth = nodes.roots, 0
+    while True:
+        inner = level[nodes.children[level, 0] >= 0]
+        if not len(inner):
+            return depth
+        level, depth = nodes.children[inner].ravel(), depth + 1
 
 
-def _array_markers(buffer: np.ndarray) -> np.ndarray:
-    """Offsets of every "[$?#L" (a typed array with an int64 length) in a UBJSON document."""
-    marker = np.frombuffer(b"[$?#L", np.uint8)
-    found = np.ones(len(buffer) - 4, bool)
-    for i in (0, 1, 3, 4):
-        found &= buffer[i:len(buffer) - 4 + i] == marker[i]
-    return np.flatnonzero(found)
-
-
-def _typed_arrays(buffer: np.ndarray, markers: np.ndarray, key: str) -> tuple[np.ndarray, np.ndarray]:
-    """Every typed array stored under ``key`` in a UBJSON document, concatenated in document
-    order, and the length of each: found and gathered with array operations, as a model holds
-    thousands of trees."""
-    name = np.frombuffer(bytes([len(key)]) + key.encode(), np.uint8)
-    at = markers[markers >= len(name)]
-    at = at[(buffer[at - len(name)] == name[0]) & (buffer[at - 1] == name[-1])]
-    at = at[(buffer[at[:, None] - len(name) + np.arange(len(name))] == name).all(axis=1)]
-    if not len(at):
-        return np.zeros(0), np.zeros(0, np.int64)
-    types = set(buffer[at + 2].tobytes())
-    if len(types) != 1:
-        raise UnsupportedModel(f"the {key!r} arrays of the model have several types: {sorted(types)}")
-    dtype = np.dtype(_UBJ_TYPES[bytes([types.pop()])])
-    counts = buffer[at[:, None] + 5 + np.arange(8)].copy().view(">i8").ravel().astype(np.int64)
-    element = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-    byte_at = np.repeat(at + 13, counts) + element * dtype.itemsize
-    values = buffer[byte_at[:, None] + np.arange(dtype.itemsize)].view(dtype).ravel()
-    return values, counts
-
-
-def _check_supported(booster: xgb.Booster) -> float:
-    """The base score of a booster the table reproduces; :class:`UnsupportedModel` otherwise."""
-    learner = json.loads(booster.save_config())["learner"]
-    if learner["gradient_booster"]["name"] != "gbtree":
-        raise UnsupportedModel(f"booster type {learner['gradient_booster']['name']!r}; only gbtree is supported")
-    model_param = learner["learner_model_param"]
-    if int(model_param.get("num_target", 1)) > 1 or int(model_param.get("num_class", 0)) > 1:
-        raise UnsupportedModel("multi-output boosters are not supported")
-    if learner["objective"]["name"] != "reg:squarederror":
-        raise UnsupportedModel(f"objective {learner['objective']['name']!r}; only reg:squarederror is supported")
-    # xgboost 3 writes the base score as a one-element list, "[6.0177223E1]"; older ones as a number.
-    return float(np.float32(np.ravel(json.loads(model_param["base_score"].replace("E", "e")))[0]))
+def _complete_trees(nodes: BoosterNodes, depth: int) -> tuple[np.ndarray, ...]:
+    """(feature, threshold, default_left) of the ``2**depth - 1`` split slots and the values of
+    the ``2**depth`` leaf slots of every tree, one row per tree; built a level at a time over all
+    trees at once."""
+    n_trees, slots = len(nodes.roots), 2 ** depth - 1
+    feature = np.zeros((n_trees, slots), np.int32)
+    threshold = np.zeros((n_trees, slots), np.float32)
+    default_left = np.ones((n_trees, slots), np.bool_)
+    level = nodes.roots[:, None]
+    for d in range(depth):
+        inner = nodes.children[level, 0] >= 0
+        at = slice(2 ** d - 1, 2 ** (d + 1) - 1)
+        # A leaf's filler split: feature 0 against 0; both of its sides lead to copies of the leaf.
+        feature[:, at] = np.where(inner, nodes.feature[level], 0)
+        threshold[:, at] = np.where(inner, nodes.threshold[level], 0)
+        default_left[:, at] = np.where(inner, nodes.default_left[level], True)
+        left = np.where(inner, nodes.children[level, 0], level)
+        right = np.where(inner, nodes.children[level, 1], level)
+        level = np.stack([left, right], axis=-1).reshape(n_trees, -1)
+    return feature, threshold, default_left, nodes.threshold[level]
 
 
 class TreeTable:
-    """The trees of one xgboost booster as flat node arrays; ``predict`` equals the booster's
+    """The trees of one or more xgboost boosters; ``predict_outputs`` equals each booster's
     ``inplace_predict`` bit for bit.
 
-    ``raw``: the booster's UBJSON model, when the caller has it already (as read from its file);
-    else it is taken from the booster.
+    ``TreeTable(booster, raw=None)``: one booster (``raw``: its UBJSON model, when the caller has
+    it already). Boosters with trees deeper than ``MAX_DEPTH`` (e.g. grown leaf-wise) or more
+    complete-tree slots than ``MAX_SLOTS`` raise :class:`UnsupportedModel`, as do boosters with
+    categorical splits, several trees per round or an objective other than squared error.
     """
 
     def __init__(self, booster: xgb.Booster, raw: bytes | None = None):
-        self.base_score = np.float32(_check_supported(booster))
-        raw = bytes(booster.save_raw("ubj")) if raw is None else raw
-        buffer = np.frombuffer(raw, np.uint8)
-        markers = _array_markers(buffer)
-        columns = {key: _typed_arrays(buffer, markers, key) for key in _NODE_ARRAYS}
-        sizes = columns["left_children"][1]
-        # split_type is absent from models of xgboost < 1.6, which had numerical splits only.
-        if any(not np.array_equal(counts, sizes) for key, (_, counts) in columns.items()
-               if key != "split_type" or len(counts)):
-            raise UnsupportedModel("could not read the same number of nodes from every node array of each tree")
-        if len(sizes) != booster.num_boosted_rounds():
-            raise UnsupportedModel(f"{len(sizes)} trees for {booster.num_boosted_rounds()} rounds; only one tree per "
-                                   "round is supported")
-        if columns["split_type"][0].any():
-            raise UnsupportedModel("categorical splits are not supported")
-        self.roots = (np.cumsum(sizes) - sizes).astype(np.int64)
-        offsets = np.repeat(self.roots, sizes)
-        left, right = (columns[key][0].astype(np.int64) for key in ("left_children", "right_children"))
-        # Leaves keep -1 for both children; inner nodes point into the concatenated arrays.
-        self.children = np.column_stack([np.where(left >= 0, left + offsets, -1),
-                                         np.where(right >= 0, right + offsets, -1)]).astype(np.int32)
-        self.feature = columns["split_indices"][0].astype(np.int32)
-        # A split's threshold, or a leaf's value.
-        self.threshold = columns["split_conditions"][0].astype(np.float32)
-        self.default_left = columns["default_left"][0].astype(np.bool_)
-        self.n_features = booster.num_features()
+        nodes = read_nodes(booster, raw)
+        depth = _tree_depth(nodes)
+        if depth > MAX_DEPTH:
+            raise UnsupportedModel(f"trees of depth {depth}; the table holds trees of depth up to {MAX_DEPTH}")
+        if len(nodes.roots) << depth > MAX_SLOTS:
+            raise UnsupportedModel(f"{len(nodes.roots)} trees of depth {depth} take more than {MAX_SLOTS:,} slots")
+        arrays = (array.ravel() for array in _complete_trees(nodes, depth))
+        self._set(np.array([nodes.base_score], np.float32), np.array([depth], np.int64),
+                  np.array([len(nodes.roots)], np.int64), *arrays, nodes.n_features)
 
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        """Predictions for an ``(n, n_features)`` matrix."""
-        from anb.models.tree_kernel import predict_float32
+    def _set(self, base_score, depth, n_trees, feature, threshold, default_left, leaf, n_features) -> None:
+        self.base_score, self.depth, self.n_trees = base_score, depth, n_trees
+        # Every output's trees, one after another: split slots and leaf slots, each tree's in heap order.
+        self.feature, self.threshold, self.default_left, self.leaf = feature, threshold, default_left, leaf
+        self.n_features = int(n_features)
+
+    @property
+    def n_outputs(self) -> int:
+        return len(self.base_score)
+
+    def predict_outputs(self, X: np.ndarray) -> np.ndarray:
+        """Every output's predictions for an ``(n, n_features)`` matrix: an ``(n_outputs, n)`` array."""
+        from anb.models import tree_kernel
 
         X = np.ascontiguousarray(X, dtype=np.float32)
         if X.ndim != 2 or X.shape[1] != self.n_features:
             raise ValueError(f"X must have shape (n, {self.n_features}); got {X.shape}")
-        out = np.empty(len(X))
-        predict_float32(X, self.roots, self.base_score, self.feature, self.threshold, self.children,
-                        self.default_left, out)
+        out = np.empty((self.n_outputs, len(X)))
+        predict = tree_kernel.predict_parallel if len(X) >= tree_kernel.PARALLEL_ROWS else tree_kernel.predict
+        predict(X, self.base_score, self.depth, self.n_trees, self.feature, self.threshold, self.default_left,
+                self.leaf, out)
         return out
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """The predictions of a one-booster table for an ``(n, n_features)`` matrix."""
+        if self.n_outputs != 1:
+            raise ValueError(f"this table holds {self.n_outputs} boosters; use predict_outputs")
+        return self.predict_outputs(X)[0]
+
+
+def stack_tables(tables: list[TreeTable]) -> TreeTable:
+    """One table whose outputs are the outputs of ``tables``, in order."""
+    if len({table.n_features for table in tables}) != 1:
+        raise ValueError("the tables read different numbers of features")
+    stacked = TreeTable.__new__(TreeTable)
+    stacked._set(*(np.concatenate([getattr(t, name) for t in tables]) for name in
+                   ("base_score", "depth", "n_trees", "feature", "threshold", "default_left", "leaf")),
+                 tables[0].n_features)
+    return stacked

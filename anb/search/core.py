@@ -100,8 +100,8 @@ def search_space() -> SearchSpace:
 class Problem:
     """Objectives (maximised by score) and constraints, evaluated in batches and logged.
 
-    ``noisy=True`` makes the search see one draw from N(mean, std) of each ensemble per query
-    (as :meth:`anb.ANBEnsemble.query_noise`), drawn from the run's generator; the log keeps the
+    ``noisy=True`` makes the search see one draw from each ensemble's predictive distribution
+    per query (as :meth:`anb.ANBEnsemble.query_noise`), drawn from the run's generator; the log keeps the
     mean and std too. Constraints are judged on the surrogates' means.
     """
 
@@ -179,7 +179,7 @@ class Problem:
         scores = np.empty((n, len(self.objectives)))
         for j, objective in enumerate(self.objectives):
             mean, std = objective.predict(encoded)
-            observed = mean + std * self.rng.standard_normal(n) if self.noisy else mean
+            observed = objective.ensemble.sample_predictive(mean, std, self.rng) if self.noisy else mean
             record[objective.name] = mean
             record[f"{objective.name}_std"] = std
             if self.noisy:

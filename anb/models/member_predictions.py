@@ -1,0 +1,60 @@
+"""Every member's predictions for one feature matrix, with one kernel call where the members allow."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from anb.models.base import Surrogate
+from anb.models.tree_table import stack_tables
+
+
+class MemberPredictions:
+    """The members of an ensemble as one predictor: ``predict`` returns an ``(n_members, n)`` array.
+
+    When every member is an xgboost booster with a :class:`~anb.models.tree_table.TreeTable`, their
+    tables are stacked and one compiled call answers for all members; otherwise each member
+    predicts through its library. ``X`` is trusted: the ensemble validated it.
+    """
+
+    def __init__(self, members: list[Surrogate]):
+        self.members = members
+        tables = [getattr(member, "table_", None) for member in members]
+        self.table = stack_tables(tables) if tables and all(t is not None for t in tables) else None
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        if self.table is not None:
+            return self.table.predict_outputs(X)
+        return np.stack([member.predict(X) for member in self.members])
+
+
+def load_kernel_in_background() -> None:
+    """Start importing numba and loading the compiled kernel on another thread.
+
+    Called as an xgb ensemble starts loading: numba's import and the kernel's cached machine code
+    (a few tenths of a second) then overlap with reading the members, instead of delaying a
+    fresh process's first answer. Once per process.
+    """
+    global _kernel_loader
+    with _kernel_loader_lock:
+        if _kernel_loader is None:
+            _kernel_loader = threading.Thread(target=_load_kernel, name="anb-kernel-loader", daemon=True)
+            _kernel_loader.start()
+
+
+def _load_kernel() -> None:
+    try:
+        from anb.models import tree_kernel
+
+        # A one-tree, one-row call with the argument types of every real call: numba loads that
+        # specialisation from its cache (or compiles it, on a machine's first run).
+        tree_kernel.predict(np.zeros((1, 1), np.float32), np.zeros(1, np.float32), np.ones(1, np.int64),
+                            np.ones(1, np.int64), np.zeros(1, np.int32), np.zeros(1, np.float32), np.ones(1, np.bool_),
+                            np.zeros(2, np.float32), np.empty((1, 1)))
+    except Exception:  # noqa: BLE001 - the first query imports and calls the kernel itself and reports any error
+        pass
+
+
+_kernel_loader: threading.Thread | None = None
+_kernel_loader_lock = threading.Lock()
