@@ -116,6 +116,17 @@ def test_out_of_space_samples_are_rejected_before_anything_is_built(tmp_path):
     assert not (store.entry_dir("lgb", resolve_target("vck190", "latency"), tmp_path)).exists()
 
 
+def test_loading_an_xgb_ensemble_loads_the_kernel_beside_it(accuracy):
+    import sys
+
+    from anb.models import member_predictions
+
+    loader = member_predictions._kernel_loader
+    assert loader is not None and loader.name == "anb-kernel-loader"
+    loader.join(timeout=120)
+    assert not loader.is_alive() and "anb.models.tree_kernel" in sys.modules
+
+
 def test_queries_of_any_size_go_through_the_tree_tables_and_equal_xgboost(accuracy, ss, monkeypatch):
     encoded = ss.random_encoded(300, seed=3)  # past the kernel's parallel threshold
     expected = np.stack([member.booster_.inplace_predict(accuracy._features(encoded)) for member in accuracy.members]
