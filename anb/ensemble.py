@@ -67,8 +67,6 @@ class ANBEnsemble:
     def load_ensemble(self) -> ANBEnsemble:
         """Load the members (cache, download or build); returns ``self``, as the original did."""
         if self.members is None:
-            if self.family == "xgb":
-                load_kernel_in_background()
             members, self.manifest = store.obtain(self.family, self.target, self.n_members or store.DEFAULT_MEMBERS,
                                                   self.cache_dir, self.progress)
             if self.n_members is not None and len(members) < self.n_members:
@@ -77,6 +75,8 @@ class ANBEnsemble:
                               f"{self._build_command()}", stacklevel=2)
             self.members = members[:self.n_members]
             self._predictor = MemberPredictions(self.members)
+            if self._predictor.table is not None:
+                load_kernel_in_background()
             self.calibration = self._calibration()
         return self
 

@@ -127,6 +127,16 @@ def test_loading_an_xgb_ensemble_loads_the_kernel_beside_it(accuracy):
     assert not loader.is_alive() and "anb.models.tree_kernel" in sys.modules
 
 
+def test_while_the_kernel_loads_queries_answer_through_xgboost_with_the_same_values(accuracy, ss, monkeypatch):
+    from anb.models import member_predictions
+
+    encoded = ss.random_encoded(40, seed=5)
+    through_kernel = accuracy.query_members(encoded)
+    monkeypatch.setattr(member_predictions, "kernel_loaded", lambda: False)
+    through_xgboost = accuracy.query_members(encoded)
+    assert through_xgboost.dtype == np.float64 and np.array_equal(through_xgboost, through_kernel)
+
+
 def test_queries_of_any_size_go_through_the_tree_tables_and_equal_xgboost(accuracy, ss, monkeypatch):
     encoded = ss.random_encoded(300, seed=3)  # past the kernel's parallel threshold
     expected = np.stack([member.booster_.inplace_predict(accuracy._features(encoded)) for member in accuracy.members]

@@ -74,6 +74,10 @@ class XGBSurrogate(Surrogate):
     def _predict(self, X):
         if self.table_ is not None:
             return self.table_.predict(X)
+        return self.predict_with_xgboost(X)
+
+    def predict_with_xgboost(self, X: np.ndarray) -> np.ndarray:
+        """The booster's own prediction (float32), the same values as the table's."""
         threads = 1 if len(X) < SMALL_BATCH_ROWS else _n_threads()
         if threads != getattr(self, "threads_", None):
             self.booster_.set_param({"nthread": threads})

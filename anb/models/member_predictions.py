@@ -24,23 +24,35 @@ class MemberPredictions:
         self.table = stack_tables(tables) if tables and all(t is not None for t in tables) else None
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        if self.table is not None:
-            return self.table.predict_outputs(X)
-        return np.stack([member.predict(X) for member in self.members])
+        if self.table is None:
+            return np.stack([member.predict(X) for member in self.members])
+        if not kernel_loaded():
+            # The same values, from xgboost: a fresh process's first queries need not wait the
+            # few tenths of a second numba takes to import.
+            return np.stack([member.predict_with_xgboost(X) for member in self.members]).astype(np.float64)
+        return self.table.predict_outputs(X)
 
 
 def load_kernel_in_background() -> None:
     """Start importing numba and loading the compiled kernel on another thread.
 
-    Called as an xgb ensemble starts loading: numba's import and the kernel's cached machine code
-    (a few tenths of a second) then overlap with reading the members, instead of delaying a
-    fresh process's first answer. Once per process.
+    Called once an xgb ensemble is loaded, so that numba's import and the kernel's cached
+    machine code (a few tenths of a second; on a machine's first run, its compilation) do not
+    delay a fresh process's first answer: until they are loaded, :class:`MemberPredictions`
+    answers through xgboost. Once per process.
     """
     global _kernel_loader
     with _kernel_loader_lock:
         if _kernel_loader is None:
-            _kernel_loader = threading.Thread(target=_load_kernel, name="anb-kernel-loader", daemon=True)
+            # Not a daemon: a short script waits for it at exit, so that the kernel a machine's
+            # first run compiles reaches numba's cache instead of being compiled by every run.
+            _kernel_loader = threading.Thread(target=_load_kernel, name="anb-kernel-loader", daemon=False)
             _kernel_loader.start()
+
+
+def kernel_loaded() -> bool:
+    """False while the background load of the kernel runs (true when none was started)."""
+    return _kernel_loader is None or not _kernel_loader.is_alive()
 
 
 def _load_kernel() -> None:
