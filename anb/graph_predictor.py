@@ -11,7 +11,11 @@ over the training steps.
 
 Because every search space becomes the same kind of graph, a predictor fitted on one family
 can be evaluated on another or fine-tuned on a few of its graphs (:meth:`fine_tune`): the
-target is re-standardised on the new family's sample, the weights carry over.
+weights carry over and the target is re-scaled on the new family's sample. Fine-tuning
+regresses the target (Huber) or, with ``loss="pairwise"``, learns the order of every pair of
+the sample, which ranked held-out MnasNet graphs better after 50 samples. :meth:`embed` gives
+the pooled graph representation the head reads, for a light estimator on top of a frozen
+network.
 
 Training uses the robust target scaling and Huber loss of :mod:`anb.nb101.gcn`, one torch
 thread, and draws its batches from ``seed``. Needs PyTorch: ``pip install 'anb[gnn]'``.
@@ -36,7 +40,11 @@ DEFAULTS = {
     "weight_decay": 1e-4,
     "fine_tune_epochs": 60,
     "fine_tune_lr": 1e-3,
+    # One full-batch step per epoch; chosen with the rest of the pairwise settings on a
+    # validation subset of the training split (50-architecture draws), never the test split.
+    "pairwise_fine_tune_epochs": 200,
 }
+FINE_TUNE_LOSSES = ("huber", "pairwise")
 # Sum pooling over a few hundred nodes is scaled into the range of the mean.
 SUM_POOL_SCALE = 1 / 256
 # The network's log10 MACs and parameters, centred on the middle of both families' range: the
@@ -68,7 +76,8 @@ def _build_network(torch, n_features: int, hidden: int, layers: int, head: int):
             self.convs = nn.ModuleList(DirectedGraphConv() for _ in range(layers))
             self.head = nn.Sequential(nn.Linear(2 * hidden + N_GRAPH_FEATURES, head), nn.ReLU(), nn.Linear(head, 1))
 
-        def forward(self, x, src, dst, node_graph, graph_features):
+        def pool(self, x, src, dst, node_graph, graph_features):
+            """Each graph's embedding: its node states pooled, with its log MACs and parameters."""
             n_graphs = len(graph_features)
             h = torch.relu(self.embed(x))
             for conv in self.convs:
@@ -76,8 +85,10 @@ def _build_network(torch, n_features: int, hidden: int, layers: int, head: int):
                 h = h + conv(h, src, dst)
             total = torch.zeros(n_graphs, h.shape[1]).index_add_(0, node_graph, h)
             sizes = torch.bincount(node_graph, minlength=n_graphs).clamp(min=1).unsqueeze(1)
-            pooled = torch.cat([total / sizes, total * SUM_POOL_SCALE, graph_features], dim=1)
-            return self.head(pooled).squeeze(-1)
+            return torch.cat([total / sizes, total * SUM_POOL_SCALE, graph_features], dim=1)
+
+        def forward(self, *inputs):
+            return self.head(self.pool(*inputs)).squeeze(-1)
 
     return KGNN()
 
@@ -132,12 +143,27 @@ class GraphPredictor:
         self.network_ = _build_network(torch, N_NODE_FEATURES, p["hidden"], p["layers"], p["head"])
         return self._train(torch, graphs, y, p["epochs"], p["lr"])
 
-    def fine_tune(self, graphs: ComputationGraphs, y) -> GraphPredictor:
-        """Continue training the fitted network on ``graphs`` (e.g. a few of another family)."""
+    def fine_tune(self, graphs: ComputationGraphs, y, loss: str = "huber") -> GraphPredictor:
+        """Continue training the fitted network on ``graphs`` (e.g. a few of another family).
+
+        ``loss="huber"`` regresses the target as :meth:`fit` does. ``loss="pairwise"`` trains
+        the network to order every pair of ``graphs`` as ``y`` does (a logistic loss on the
+        difference of the two outputs, all pairs in one batch per epoch), then maps its outputs
+        to ``y``'s units by least squares; on 50 MnasNet graphs it ranked held-out ones better.
+        """
         if self.network_ is None:
             raise RuntimeError("fine_tune needs a fitted graph predictor; call fit() first")
+        if loss not in FINE_TUNE_LOSSES:
+            raise ValueError(f"fine-tuning loss must be one of {list(FINE_TUNE_LOSSES)}; got {loss!r}")
         y = self._check(graphs, y)
+        if loss == "pairwise":
+            return self._train_pairwise(_torch(), graphs, y)
         return self._train(_torch(), graphs, y, self.params["fine_tune_epochs"], self.params["fine_tune_lr"])
+
+    def _optimiser(self, torch, lr: float, steps: int):
+        """Adam with weight decay, its learning rate decaying to zero on a cosine over ``steps``."""
+        optimiser = torch.optim.Adam(self.network_.parameters(), lr=lr, weight_decay=self.params["weight_decay"])
+        return optimiser, torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=max(steps, 1))
 
     def _train(self, torch, graphs, y, epochs: int, lr: float) -> GraphPredictor:
         # The target of each family on its own scale: accuracies of two datasets differ in level and spread.
@@ -146,9 +172,7 @@ class GraphPredictor:
         inputs = _PackedInputs(torch, graphs)
         rng = np.random.default_rng(self.seed)
         network = self.network_
-        optimiser = torch.optim.Adam(network.parameters(), lr=lr, weight_decay=self.params["weight_decay"])
-        steps_per_epoch = -(-len(y) // self.params["batch_size"])
-        schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=max(epochs * steps_per_epoch, 1))
+        optimiser, schedule = self._optimiser(torch, lr, epochs * -(-len(y) // self.params["batch_size"]))
         network.train()
         with _one_thread(torch):
             for _ in range(epochs):
@@ -163,7 +187,36 @@ class GraphPredictor:
         network.eval()
         return self
 
-    def predict(self, graphs: ComputationGraphs) -> np.ndarray:
+    def _train_pairwise(self, torch, graphs, y) -> GraphPredictor:
+        # +1 where graph i should score above graph j, -1 below; tied pairs teach no order.
+        order = np.sign(y[:, None] - y[None, :])
+        if not order.any():
+            raise ValueError(f"pairwise fine-tuning needs at least two different values of y; got all {y[0]!r}")
+        pairs = torch.from_numpy(order != 0)
+        signs = torch.from_numpy(order.astype(np.float32))[pairs]
+        batch = _PackedInputs(torch, graphs).batch(np.arange(len(y)))
+        network = self.network_
+        epochs = self.params["pairwise_fine_tune_epochs"]
+        optimiser, schedule = self._optimiser(torch, self.params["fine_tune_lr"], epochs)
+        network.train()
+        with _one_thread(torch):
+            for _ in range(epochs):
+                optimiser.zero_grad()
+                out = network(*batch)
+                # log(1 + exp(-margin)): the logistic loss of ordering each pair by its outputs.
+                margin = signs * (out[:, None] - out[None, :])[pairs]
+                torch.nn.functional.softplus(-margin).mean().backward()
+                optimiser.step()
+                schedule.step()
+            network.eval()
+            with torch.no_grad():
+                scores = network(*batch).numpy().astype(np.float64)
+        # The scores' scale is arbitrary under a ranking loss: y = y_mean_ + y_std_ * score, least squares.
+        self.y_std_, self.y_mean_ = np.polyfit(scores, y, 1)
+        return self
+
+    def _per_batch(self, graphs, method: str) -> np.ndarray:
+        """One of the network's methods applied to ``graphs`` a batch at a time, without gradients."""
         if self.network_ is None:
             raise RuntimeError("this graph predictor is not fitted; call fit() first")
         if not isinstance(graphs, ComputationGraphs):
@@ -174,5 +227,13 @@ class GraphPredictor:
         with torch.no_grad(), _one_thread(torch):
             for start in range(0, len(graphs), PREDICT_BATCH):
                 batch = np.arange(start, min(start + PREDICT_BATCH, len(graphs)))
-                out.append(self.network_(*inputs.batch(batch)).numpy())
-        return np.concatenate(out).astype(np.float64) * self.y_std_ + self.y_mean_
+                out.append(getattr(self.network_, method)(*inputs.batch(batch)).numpy())
+        return np.concatenate(out).astype(np.float64)
+
+    def predict(self, graphs: ComputationGraphs) -> np.ndarray:
+        return self._per_batch(graphs, "forward") * self.y_std_ + self.y_mean_
+
+    def embed(self, graphs: ComputationGraphs) -> np.ndarray:
+        """(N, 2 * hidden + 2): what the head reads of each graph, the mean and scaled sum of its
+        node states and its centred log MACs and parameters; features for another estimator."""
+        return self._per_batch(graphs, "pool")
