@@ -137,6 +137,28 @@ def test_while_the_kernel_loads_queries_answer_through_xgboost_with_the_same_val
     assert through_xgboost.dtype == np.float64 and np.array_equal(through_xgboost, through_kernel)
 
 
+def test_a_large_query_made_while_the_kernel_loads_waits_for_it(accuracy, ss, monkeypatch):
+    import threading
+
+    from anb.models import member_predictions
+
+    features = accuracy._features(ss.random_encoded(member_predictions.WAIT_FOR_KERNEL_ROWS, seed=6))
+    expected = accuracy._predictor.predict(features)
+    release = threading.Event()
+    monkeypatch.setattr(member_predictions, "_kernel_loader", threading.Thread(target=release.wait))
+    member_predictions._kernel_loader.start()
+    for member in accuracy.members:
+        monkeypatch.setattr(member, "predict_with_xgboost", lambda X: pytest.fail("a large query went through xgboost"))
+    answers = []
+    query = threading.Thread(target=lambda: answers.append(accuracy._predictor.predict(features)))
+    query.start()
+    query.join(timeout=0.5)
+    assert query.is_alive() and not answers  # still waiting for the loader
+    release.set()
+    query.join(timeout=60)
+    assert np.array_equal(answers[0], expected)
+
+
 def test_queries_of_any_size_go_through_the_tree_tables_and_equal_xgboost(accuracy, ss, monkeypatch):
     encoded = ss.random_encoded(300, seed=3)  # past the kernel's parallel threshold
     expected = np.stack([member.booster_.inplace_predict(accuracy._features(encoded)) for member in accuracy.members]

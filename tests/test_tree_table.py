@@ -48,8 +48,9 @@ def test_predictions_equal_xgboost_on_real_and_random_architectures(accuracy_dat
     assert table.depth[0] <= params["max_depth"]
     queries = np.vstack([X, random_features])
     expected = booster.inplace_predict(queries)
-    # One row, a few rows (one thread) and thousands (numba's threads).
-    for rows in (slice(0, 1), slice(0, 5), slice(None)):
+    # One row and a few rows (walked), a block of 40 rows (every split compared up to depth 6, walked
+    # in chunks of trees beyond) and thousands (numba's threads, a last block of other size).
+    for rows in (slice(0, 1), slice(0, 5), slice(0, 40), slice(None)):
         assert np.array_equal(table.predict(queries[rows]), expected[rows])
 
 

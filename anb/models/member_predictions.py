@@ -9,6 +9,11 @@ import numpy as np
 from anb.models.base import Surrogate
 from anb.models.tree_table import stack_tables
 
+# From this many rows a query made while the kernel loads waits for it: xgboost takes longer on
+# them (about 0.5 s for 5 members of ~2,000 trees) than loading the kernel from numba's cache,
+# and 3-4x longer than the kernel itself.
+WAIT_FOR_KERNEL_ROWS = 16_384
+
 
 class MemberPredictions:
     """The members of an ensemble as one predictor: ``predict`` returns an ``(n_members, n)`` array.
@@ -27,9 +32,11 @@ class MemberPredictions:
         if self.table is None:
             return np.stack([member.predict(X) for member in self.members])
         if not kernel_loaded():
-            # The same values, from xgboost: a fresh process's first queries need not wait the
-            # few tenths of a second numba takes to import.
-            return np.stack([member.predict_with_xgboost(X) for member in self.members]).astype(np.float64)
+            if len(X) < WAIT_FOR_KERNEL_ROWS:
+                # The same values, from xgboost: a fresh process's first queries need not wait the
+                # few tenths of a second numba takes to import.
+                return np.stack([member.predict_with_xgboost(X) for member in self.members]).astype(np.float64)
+            _kernel_loader.join()
         return self.table.predict_outputs(X)
 
 

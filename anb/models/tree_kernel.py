@@ -1,9 +1,23 @@
-"""The compiled walk behind :class:`anb.models.tree_table.TreeTable` (see there for the layout).
+"""The compiled evaluation behind :class:`anb.models.tree_table.TreeTable` (see there for the layout).
 
-Rows go in blocks: each tree is walked for every row of a block while its few slots are in the
-fastest cache, as xgboost's own predictor does. The walk of one tree is unrolled for its depth:
-measured on members of ~1,700 depth-3 trees, the unrolled walk took half the time of a loop over
-a depth known only at run time, and a block of rows about two thirds of one row at a time.
+Two ways through the trees, both giving xgboost's predictions bit for bit (float32 comparisons,
+``x >= threshold`` goes right, leaves added in float32 in tree order after the base score):
+
+* **Every split compared, for blocks of rows and shallow trees.** A block's rows are copied
+  feature-major, so each split's comparison is one contiguous loop over the rows, which the
+  compiler turns into SIMD instructions. All ``2**depth - 1`` splits of a tree are compared
+  (instead of the ``depth`` a walk takes), and the leaf each row reaches is found bottom-up: a
+  split's leaf offset is its left child's, or, when the row goes right, its right subtree's width
+  plus the right child's offset. The two lowest levels of splits go in one pass (three
+  comparisons per row, no offsets stored for the lowest). Measured on one core, 20,000 rows,
+  against the walk below: 3.5-5x faster for depths 2-4, 2.5x for depth 6; from depth 7 the
+  comparisons, doubling with every level, cost more than they save.
+* **A walk per row, for a few rows or deep trees**, four trees at a time: their walks are
+  independent, so the processor overlaps their loads (measured on one row and 10,000 depth-3
+  trees: 59 us, against 89 us one tree at a time).
+
+The depth is a run-time value: unrolling the walk for each depth made it at most 10 % faster and
+tripled the compilation of a machine's first run.
 
 Compiled with ``cache=True``: numba writes the machine code beside this file (or to its user
 cache when the package folder is read-only), so only the first process on a machine pays the
@@ -15,30 +29,88 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-# Rows per block; a block's rows are 64 x n_features float32 values, well inside the L1 cache.
+# Rows per block: a block's feature-major copy (n_features x 64 float32) and its leaf offsets
+# (up to 63 x 64 int32) stay in the L1 cache.
 ROW_BLOCK = 64
+# Trees up to this depth compare every split for blocks of at least max(VECTOR_ROWS,
+# 2**(depth - 1)) rows; measured break-even points: about 8 rows at depth 3, over 16 at depth 6.
+VECTOR_MAX_DEPTH = 6
+VECTOR_ROWS = 8
+# Walked trees go this many at a time through all rows of a block, so that their slots stay in
+# the cache while each row passes through them.
+WALK_CHUNK = 16
 # From this many rows the blocks are shared among threads; below it, starting them costs more
 # than they save.
 PARALLEL_ROWS = 256
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _trees_at_depth(X, start, stop, first_split, first_leaf, n_trees, feature, threshold, leaf, levels, total):
-    """Add the leaves of ``n_trees`` trees of depth ``levels`` for the rows ``start:stop`` of a
-    NaN-free ``X`` to ``total``. Inlined where ``levels`` is a constant, so that the walk's loop is
-    unrolled."""
+def _walk_row(x, first_split, first_leaf, n_trees, feature, threshold, leaf, levels, total):
+    """``total`` plus the leaves of a NaN-free row ``x`` in ``n_trees`` trees of depth ``levels``,
+    walked four trees at a time and added in tree order."""
     slots = (1 << levels) - 1
+    tree = 0
+    while tree + 4 <= n_trees:
+        s0 = first_split + tree * slots
+        s1, s2, s3 = s0 + slots, s0 + 2 * slots, s0 + 3 * slots
+        n0 = n1 = n2 = n3 = 0
+        for _ in range(levels):
+            n0 = 2 * n0 + 1 + (x[feature[s0 + n0]] >= threshold[s0 + n0])
+            n1 = 2 * n1 + 1 + (x[feature[s1 + n1]] >= threshold[s1 + n1])
+            n2 = 2 * n2 + 1 + (x[feature[s2 + n2]] >= threshold[s2 + n2])
+            n3 = 2 * n3 + 1 + (x[feature[s3 + n3]] >= threshold[s3 + n3])
+        # A walk ends in slot ``node`` >= slots: leaf ``node - slots`` of the tree's ``slots + 1``.
+        leaves = first_leaf + tree * (slots + 1) - slots
+        total += leaf[leaves + n0]
+        total += leaf[leaves + slots + 1 + n1]
+        total += leaf[leaves + 2 * (slots + 1) + n2]
+        total += leaf[leaves + 3 * (slots + 1) + n3]
+        tree += 4
+    while tree < n_trees:
+        split = first_split + tree * slots
+        node = 0
+        for _ in range(levels):
+            node = 2 * node + 1 + (x[feature[split + node]] >= threshold[split + node])
+        total += leaf[first_leaf + tree * (slots + 1) + node - slots]
+        tree += 1
+    return total
+
+
+@numba.njit(cache=True, nogil=True)
+def _compare_block(columns, first_split, first_leaf, n_trees, feature, threshold, leaf, levels, offset, total):
+    """Add to ``total`` the leaves of ``n_trees`` trees of depth ``levels`` (at least 1) for the
+    NaN-free rows whose feature-major copy is ``columns``; ``offset`` is scratch of at least
+    ``2**levels - 1`` rows."""
+    n = columns.shape[1]
+    slots = (1 << levels) - 1
+    last_level = (1 << (levels - 1)) - 1
     for tree in range(n_trees):
         split = first_split + tree * slots
-        tree_feature = feature[split:split + slots]
-        tree_threshold = threshold[split:split + slots]
-        tree_leaf = leaf[first_leaf + tree * (slots + 1):first_leaf + (tree + 1) * (slots + 1)]
-        for row in range(start, stop):
-            x = X[row]
-            node = 0
-            for _ in range(levels):
-                node = 2 * node + 1 + (x[tree_feature[node]] >= tree_threshold[node])
-            total[row - start] += tree_leaf[node - slots]
+        if levels == 1:
+            x, cut, out = columns[feature[split]], threshold[split], offset[0]
+            for row in range(n):
+                out[row] = np.int32(x[row] >= cut)
+        else:
+            # A split above two splits above leaves, in one pass: its offset from three comparisons.
+            for node in range((1 << (levels - 2)) - 1, (1 << (levels - 1)) - 1):
+                x, cut, out = columns[feature[split + node]], threshold[split + node], offset[node]
+                left_child, right_child = split + 2 * node + 1, split + 2 * node + 2
+                xl, cl = columns[feature[left_child]], threshold[left_child]
+                xr, cr = columns[feature[right_child]], threshold[right_child]
+                for row in range(n):
+                    left, right = np.int32(xl[row] >= cl), np.int32(xr[row] >= cr)
+                    out[row] = left + np.int32(x[row] >= cut) * (2 + right - left)
+        width = 4
+        for level in range(levels - 3, -1, -1):
+            for node in range((1 << level) - 1, (1 << (level + 1)) - 1):
+                x, cut, out = columns[feature[split + node]], threshold[split + node], offset[node]
+                left, right = offset[2 * node + 1], offset[2 * node + 2]
+                for row in range(n):
+                    out[row] = left[row] + np.int32(x[row] >= cut) * (width + right[row] - left[row])
+            width *= 2
+        leaves, reached = first_leaf + tree * (slots + 1), offset[0]
+        for row in range(n):
+            total[row] += leaf[leaves + reached[row]]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -60,43 +132,38 @@ def _row_with_nan(x, first_split, first_leaf, n_trees, feature, threshold, defau
 @numba.njit(cache=True, nogil=True)
 def _predict_block(X, start, stop, base_score, depth, n_trees, feature, threshold, default_left, leaf, out):
     """Every output's predictions for rows ``start:stop`` of ``X`` into ``out[:, start:stop]``."""
-    has_nan = np.zeros(stop - start, np.bool_)
-    for row in range(start, stop):
-        for value in X[row]:
+    n = stop - start
+    has_nan = np.zeros(n, np.bool_)
+    columns = np.empty((X.shape[1], n), np.float32)
+    for row in range(n):
+        for column in range(X.shape[1]):
+            value = X[start + row, column]
+            columns[column, row] = value
             if np.isnan(value):
-                has_nan[row - start] = True
+                has_nan[row] = True
+    offset = np.empty(((1 << VECTOR_MAX_DEPTH) - 1, n), np.int32)
     first_split = 0
     first_leaf = 0
     for output in range(len(base_score)):
-        total = np.full(stop - start, base_score[output], np.float32)
+        total = np.full(n, base_score[output], np.float32)
         levels, trees = depth[output], n_trees[output]
-        if levels == 1:
-            _trees_at_depth(X, start, stop, first_split, first_leaf, trees, feature, threshold, leaf, 1, total)
-        elif levels == 2:
-            _trees_at_depth(X, start, stop, first_split, first_leaf, trees, feature, threshold, leaf, 2, total)
-        elif levels == 3:
-            _trees_at_depth(X, start, stop, first_split, first_leaf, trees, feature, threshold, leaf, 3, total)
-        elif levels == 4:
-            _trees_at_depth(X, start, stop, first_split, first_leaf, trees, feature, threshold, leaf, 4, total)
-        elif levels == 5:
-            _trees_at_depth(X, start, stop, first_split, first_leaf, trees, feature, threshold, leaf, 5, total)
-        elif levels == 6:
-            _trees_at_depth(X, start, stop, first_split, first_leaf, trees, feature, threshold, leaf, 6, total)
-        elif levels == 7:
-            _trees_at_depth(X, start, stop, first_split, first_leaf, trees, feature, threshold, leaf, 7, total)
-        elif levels == 8:
-            _trees_at_depth(X, start, stop, first_split, first_leaf, trees, feature, threshold, leaf, 8, total)
+        slots = (1 << levels) - 1
+        if 1 <= levels <= VECTOR_MAX_DEPTH and n >= max(VECTOR_ROWS, 1 << (levels - 1)):
+            _compare_block(columns, first_split, first_leaf, trees, feature, threshold, leaf, levels, offset, total)
         else:
-            # Trees without a split (a booster of stumps): each root is its leaf.
-            _trees_at_depth(X, start, stop, first_split, first_leaf, trees, feature, threshold, leaf, 0, total)
-        # The walk above sent NaNs right; such rows are walked again with the default directions.
-        for row in range(start, stop):
-            if has_nan[row - start]:
-                total[row - start] = _row_with_nan(X[row], first_split, first_leaf, trees, feature, threshold,
-                                                   default_left, leaf, levels, base_score[output])
+            for chunk in range(0, trees, WALK_CHUNK):
+                chunk_trees = min(WALK_CHUNK, trees - chunk)
+                for row in range(n):
+                    total[row] = _walk_row(X[start + row], first_split + chunk * slots, first_leaf + chunk * (slots + 1),
+                                           chunk_trees, feature, threshold, leaf, levels, total[row])
+        # The comparisons above sent NaNs left; such rows are walked again with the default directions.
+        for row in range(n):
+            if has_nan[row]:
+                total[row] = _row_with_nan(X[start + row], first_split, first_leaf, trees, feature, threshold,
+                                           default_left, leaf, levels, base_score[output])
         out[output, start:stop] = total
-        first_split += trees * ((1 << levels) - 1)
-        first_leaf += trees * (1 << levels)
+        first_split += trees * slots
+        first_leaf += trees * (slots + 1)
 
 
 @numba.njit(cache=True, nogil=True)

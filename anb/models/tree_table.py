@@ -7,8 +7,9 @@ holds the same trees and :mod:`anb.models.tree_kernel` walks them with no per-ca
 
 Each tree is stored as a complete binary tree of its booster's depth (at most ``MAX_DEPTH``) in
 heap order (slot ``i`` has children ``2i+1`` and ``2i+2``): a row's walk is ``depth`` steps of
-index arithmetic, with no test for having reached a leaf, which the compiler unrolls for each
-depth. A leaf above the last level is copied to every slot below it: whichever way the filler
+index arithmetic, with no test for having reached a leaf, and every tree of a depth has the same
+shape, so that the kernel can compare all splits of a tree for a block of rows in SIMD
+instructions. A leaf above the last level is copied to every slot below it: whichever way the filler
 splits send a row, it arrives at that leaf's value. Predictions equal xgboost's exactly: inputs
 and thresholds are compared in float32 (``x < threshold`` goes left, a NaN follows the split's
 default direction) and the leaves are summed in float32 in tree order after the base score, as
@@ -25,8 +26,8 @@ import xgboost as xgb
 
 from anb.models.xgb_nodes import BoosterNodes, UnsupportedModel, read_nodes
 
-# The kernel is unrolled for depths 1 to 8, and a booster's complete trees may take at most
-# MAX_SLOTS slots (~9 bytes each); deeper or larger boosters predict through xgboost.
+# Complete trees double in size with every level: a booster's may be at most MAX_DEPTH deep and
+# take at most MAX_SLOTS slots (~9 bytes each); deeper or larger boosters predict through xgboost.
 MAX_DEPTH = 8
 MAX_SLOTS = 1 << 22
 
