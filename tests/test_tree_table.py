@@ -135,3 +135,15 @@ def test_a_booster_whose_complete_trees_exceed_the_slot_budget_is_refused(accura
     monkeypatch.setattr(tree_table, "MAX_SLOTS", 20 * 2 ** 4 - 1)
     with pytest.raises(UnsupportedModel, match="20 trees of depth 4 take more than 319 slots"):
         TreeTable(booster)
+
+
+def test_every_committed_xgb_search_space_stays_within_the_kernel_depth():
+    """Tuning may pick any depth of its space; a pick deeper than the kernel's limit would answer
+    through xgboost, several times slower, so the spaces stop at it."""
+    from anb.model_config import default_config_path, read_configspace
+    from anb.targets import all_targets
+
+    for target in all_targets():
+        space = read_configspace(default_config_path("xgb", target.device, target.metric))
+        depth = space["param:max_depth"]
+        assert depth.upper <= MAX_DEPTH and depth.default_value <= MAX_DEPTH, target.label
