@@ -84,7 +84,6 @@ def _compare_block(columns, first_split, first_leaf, n_trees, feature, threshold
     ``2**levels - 1`` rows."""
     n = columns.shape[1]
     slots = (1 << levels) - 1
-    last_level = (1 << (levels - 1)) - 1
     for tree in range(n_trees):
         split = first_split + tree * slots
         if levels == 1:
@@ -92,7 +91,8 @@ def _compare_block(columns, first_split, first_leaf, n_trees, feature, threshold
             for row in range(n):
                 out[row] = np.int32(x[row] >= cut)
         else:
-            # A split above two splits above leaves, in one pass: its offset from three comparisons.
+            # Each split of the second-lowest level with its two children (the lowest splits, above
+            # leaves) in one pass: three comparisons give its leaf offset, 0 to 3.
             for node in range((1 << (levels - 2)) - 1, (1 << (levels - 1)) - 1):
                 x, cut, out = columns[feature[split + node]], threshold[split + node], offset[node]
                 left_child, right_child = split + 2 * node + 1, split + 2 * node + 2
