@@ -84,7 +84,7 @@ class _BlockTable:
         radix = np.concatenate([np.cumprod(sizes[::-1])[::-1][1:], [1]]).astype(np.float64)
         grid = np.stack(np.meshgrid(*[np.arange(n) for n in sizes], indexing="ij"), axis=-1).reshape(-1, len(FIELDS))
         n_combos = len(grid)
-        self.values = np.zeros((N_BLOCKS, n_combos, len(COST_COLUMNS)))
+        values = np.zeros((N_BLOCKS, n_combos, len(COST_COLUMNS)))
         baseline = np.zeros((1, len(layout.names)))
         base_counts, _ = _closed_form_counts(baseline)
         for b in range(N_BLOCKS):
@@ -94,16 +94,16 @@ class _BlockTable:
             counts, terms = _closed_form_counts(encoded)
             # Only block b differs from the baseline, so the difference is block b's share.
             share = counts - base_counts + (base_counts if b == 0 else 0)
-            table = self.values[b, valid]
+            table = values[b, valid]
             table[:, :2] = share
             table[:, 2 + b] = sum(terms[name][:, b] for name in _MACS_TERMS)
             for name in _MACS_TERMS + ("activation_traffic", "peak_activation", "n_layers", "n_se_layers",
                                        "n_expand_layers"):
                 table[:, COST_COLUMNS.index(name)] = terms[name][:, b]
-            self.values[b, valid] = table
+            values[b, valid] = table
         # Block b's combination c is row b * n_combos + c of the blocks' tables one after another;
         # encoded @ combination_weights gives every block's c in one product.
-        self.flat_values = self.values.reshape(-1, len(COST_COLUMNS))
+        self.flat_values = values.reshape(-1, len(COST_COLUMNS))
         self.first_row = np.arange(N_BLOCKS) * n_combos
         self.combination_weights = np.zeros((len(layout.names), N_BLOCKS))
         for b in range(N_BLOCKS):

@@ -119,9 +119,9 @@ def within_family(train, test, test_graphs, x_test, seeds, gnn_params) -> dict:
 
 
 def across_families(train, test, test_graphs, x_test, nb101, seeds, gnn_params) -> dict:
-    names = (PAIRWISE, "cg k-GNN pretrained on NB-101 + Huber fine-tune", "cg k-GNN pretrained, frozen + ridge head",
-             ALONE, XGB_ALONE, "cg k-GNN pretrained on NB-101, zero-shot")
-    results = {name: [] for name in names}
+    huber, ridge_head, zero_shot_name = ("cg k-GNN pretrained on NB-101 + Huber fine-tune",
+                                         "cg k-GNN pretrained, frozen + ridge head", "cg k-GNN pretrained on NB-101, zero-shot")
+    results = {name: [] for name in (PAIRWISE, huber, ridge_head, ALONE, XGB_ALONE, zero_shot_name)}
     pretrained = GraphPredictor(gnn_params, seed=0).fit(nasbench101_graphs(nb101.adjacency, nb101.labels),
                                                         nb101.accuracy("validation"))
     zero_shot = tau(pretrained.predict(test_graphs), test[TARGET])
@@ -129,20 +129,20 @@ def across_families(train, test, test_graphs, x_test, nb101, seeds, gnn_params) 
     for seed in range(seeds):
         rows = np.random.default_rng(1000 + seed).choice(len(train), FEW_SHOT, replace=False)
         graphs, y = mnasnet_graphs(train.iloc[rows]), train[TARGET].to_numpy()[rows]
-        for name, loss in ((names[0], "pairwise"), (names[1], "huber")):
+        for name, loss in ((PAIRWISE, "pairwise"), (huber, "huber")):
             tuned = copy.deepcopy(pretrained)
             tuned.seed = seed
             results[name].append(tau(tuned.fine_tune(graphs, y, loss=loss).predict(test_graphs), test[TARGET]))
         # Ridge's penalty by leave-one-out within the 50; the embedding standardised on them.
         head = make_pipeline(StandardScaler(), RidgeCV(alphas=RIDGE_ALPHAS)).fit(pretrained.embed(graphs), y)
-        results[names[2]].append(tau(head.predict(test_embedding), test[TARGET]))
+        results[ridge_head].append(tau(head.predict(test_embedding), test[TARGET]))
         # As many epochs as the Huber fine-tuning gets, from scratch.
         epochs = gnn_params.get("fine_tune_epochs", DEFAULTS["fine_tune_epochs"])
         alone = GraphPredictor({**gnn_params, "epochs": epochs}, seed=seed).fit(graphs, y)
         results[ALONE].append(tau(alone.predict(test_graphs), test[TARGET]))
         xgb = make_surrogate("xgb", XGB_PARAMS, seed=seed).fit(build_features(train.iloc[rows]), y)
         results[XGB_ALONE].append(tau(xgb.predict(x_test), test[TARGET]))
-        results[names[5]].append(zero_shot)
+        results[zero_shot_name].append(zero_shot)
     return results
 
 

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from anb.models.target_link import IDENTITY, LINK_PARAM, LogLinearLink, check_link
+
 SPEC_FILE = "surrogate.json"
 
 
@@ -16,7 +18,8 @@ class Surrogate(ABC):
 
     ``params`` are the underlying library's own hyperparameters (xgboost/LightGBM native
     parameters, scikit-learn constructor arguments), plus ``num_rounds`` and
-    ``early_stopping_rounds`` for the boosters.
+    ``early_stopping_rounds`` for the boosters, and ``target_link`` (``"identity"`` or
+    ``"log_linear"``, see :mod:`anb.models.target_link`) for every family.
     """
 
     family: str = ""
@@ -41,6 +44,7 @@ class Surrogate(ABC):
         super().__init_subclass__(**kwargs)
         if cls.family:
             Surrogate.families[cls.family] = cls
+            cls.tunable_params = cls.tunable_params | {LINK_PARAM}
 
     @classmethod
     def for_family(cls, family: str) -> type[Surrogate]:
@@ -51,8 +55,11 @@ class Surrogate(ABC):
 
     def __init__(self, params: dict | None = None, seed: int = 0):
         self.params = dict(params or {})
+        self.target_link = check_link(self.params.pop(LINK_PARAM, IDENTITY))
         self.seed = int(seed)
         self.fitted_ = False
+        # The fitted log-linear trend (None with the identity link).
+        self.link_: LogLinearLink | None = None
 
     @abstractmethod
     def _fit(self, X: np.ndarray, y: np.ndarray, X_val: np.ndarray | None, y_val: np.ndarray | None) -> None: ...
@@ -76,6 +83,13 @@ class Surrogate(ABC):
             if X_val.shape[1] != X.shape[1]:
                 raise ValueError(f"X_val has {X_val.shape[1]} features but X has {X.shape[1]}")
         self.n_features_ = X.shape[1]
+        if self.target_link != IDENTITY:
+            self.link_ = LogLinearLink().fit(X, y)
+            y = self.link_.residual(X, y)
+            if y_val is not None:
+                if (y_val <= 0).any():
+                    raise ValueError(f"{LINK_PARAM}='log_linear' needs a positive target; y_val has {y_val.min():g}")
+                y_val = self.link_.residual(X_val, y_val)
         self._fit(X, y, X_val, y_val)
         self.fitted_ = True
         return self
@@ -88,7 +102,8 @@ class Surrogate(ABC):
             raise ValueError(f"X must have shape (n, {self.n_features_}); got {X.shape}")
         if len(X) == 0:
             return np.empty(0)
-        return np.asarray(self._predict(X), dtype=np.float64).ravel()
+        output = np.asarray(self._predict(X), dtype=np.float64).ravel()
+        return output if self.link_ is None else self.link_.inverse(X, output)
 
     def evaluations_per_row(self, X) -> float:
         """The model's own prediction work per row of ``X``, on average (see ``prediction_cost``)."""
@@ -106,11 +121,11 @@ class Surrogate(ABC):
         self._save_model(model_path)
         spec = {
             "family": self.family,
-            "params": self.params,
+            "params": self.params if self.link_ is None else {**self.params, LINK_PARAM: self.target_link},
             "seed": self.seed,
             "n_features": self.n_features_,
             "model_file": self.model_file,
-            "state": self.extra_state(),
+            "state": self.extra_state() if self.link_ is None else {**self.extra_state(), "link": self.link_.state()},
         }
         spec_path = directory / SPEC_FILE
         spec_path.write_text(json.dumps(spec, indent=1))
@@ -124,7 +139,10 @@ class Surrogate(ABC):
         klass = Surrogate.for_family(spec["family"]) if cls is Surrogate else cls
         model = klass(spec["params"], spec["seed"])
         model.n_features_ = spec["n_features"]
-        model.restore_state(spec.get("state", {}))
+        state = spec.get("state", {})
+        if "link" in state:
+            model.link_ = LogLinearLink.from_state(state["link"])
+        model.restore_state(state)
         model._load_model(directory / spec["model_file"])
         model.fitted_ = True
         return model

@@ -7,6 +7,7 @@ import threading
 import numpy as np
 
 from anb.models.base import Surrogate
+from anb.models.target_link import inverse_all
 from anb.models.tree_table import stack_tables
 
 # From this many rows a query made while the kernel loads waits for it: xgboost takes longer on
@@ -25,6 +26,7 @@ class MemberPredictions:
 
     def __init__(self, members: list[Surrogate]):
         self.members = members
+        self.links = [member.link_ for member in members]
         tables = [getattr(member, "table_", None) for member in members]
         self.table = stack_tables(tables) if tables and all(t is not None for t in tables) else None
 
@@ -35,9 +37,10 @@ class MemberPredictions:
             if len(X) < WAIT_FOR_KERNEL_ROWS:
                 # The same values, from xgboost: a fresh process's first queries need not wait the
                 # few tenths of a second numba takes to import.
-                return np.stack([member.predict_with_xgboost(X) for member in self.members]).astype(np.float64)
+                outputs = np.stack([member.predict_with_xgboost(X) for member in self.members]).astype(np.float64)
+                return inverse_all(self.links, X, outputs)
             _kernel_loader.join()
-        return self.table.predict_outputs(X)
+        return inverse_all(self.links, X, self.table.predict_outputs(X))
 
 
 def load_kernel_in_background() -> None:
