@@ -87,8 +87,6 @@ class Surrogate(ABC):
             self.link_ = LogLinearLink().fit(X, y)
             y = self.link_.residual(X, y)
             if y_val is not None:
-                if (y_val <= 0).any():
-                    raise ValueError(f"{LINK_PARAM}='log_linear' needs a positive target; y_val has {y_val.min():g}")
                 y_val = self.link_.residual(X_val, y_val)
         self._fit(X, y, X_val, y_val)
         self.fitted_ = True

@@ -21,8 +21,8 @@ from __future__ import annotations
 import numpy as np
 
 LINK_PARAM = "target_link"
-LINKS = ("identity", "log_linear")
 IDENTITY = "identity"
+LINKS = (IDENTITY, "log_linear")
 RIDGE_ALPHAS = np.logspace(-3, 3, 13)
 
 
@@ -38,14 +38,13 @@ class LogLinearLink:
     def fit(self, X: np.ndarray, y: np.ndarray) -> LogLinearLink:
         from sklearn.linear_model import RidgeCV
 
-        if (y <= 0).any():
-            raise ValueError(f"{LINK_PARAM}='log_linear' needs a positive target; the smallest value is {y.min():g}")
+        log_y = _log_of_positive(y)
         self.log_columns_ = (X >= 0).all(axis=0)
         phi = self._phi(X)
         # Standardised for the ridge penalty, then folded back so that prediction is one dot product.
         centre, scale = phi.mean(axis=0), phi.std(axis=0)
         scale[scale == 0] = 1.0
-        ridge = RidgeCV(alphas=RIDGE_ALPHAS).fit((phi - centre) / scale, np.log(y))
+        ridge = RidgeCV(alphas=RIDGE_ALPHAS).fit((phi - centre) / scale, log_y)
         self.coef_ = ridge.coef_ / scale
         self.intercept_ = float(ridge.intercept_ - self.coef_ @ centre)
         return self
@@ -58,8 +57,8 @@ class LogLinearLink:
         return self._phi(X) @ self.coef_ + self.intercept_
 
     def residual(self, X: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """What the model fits in place of ``y``."""
-        return np.log(y) - self.trend(X)
+        """What the model fits in place of ``y`` (training or validation targets)."""
+        return _log_of_positive(y) - self.trend(X)
 
     def inverse(self, X: np.ndarray, model_output: np.ndarray) -> np.ndarray:
         """The prediction in the target's units from the model's output (float64 throughout)."""
@@ -75,6 +74,12 @@ class LogLinearLink:
         link.coef_ = np.asarray(state["coef"], dtype=np.float64)
         link.intercept_ = float(state["intercept"])
         return link
+
+
+def _log_of_positive(y: np.ndarray) -> np.ndarray:
+    if (y <= 0).any():
+        raise ValueError(f"{LINK_PARAM}='log_linear' needs a positive target; the smallest value is {y.min():g}")
+    return np.log(y)
 
 
 def inverse_all(links: list[LogLinearLink | None], X: np.ndarray, outputs: np.ndarray) -> np.ndarray:
