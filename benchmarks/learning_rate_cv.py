@@ -1,0 +1,135 @@
+"""Cross-validated ranking of a committed config at smaller learning rates, where the validation side cannot tell.
+
+The tuning (do_hpo.py) scores a trial on the 512-row validation side, and on some targets the
+seed-to-seed spread there is as large as the differences between the cheap configs it weighs.
+This check uses all train + validation rows (never the test side): repeated k-fold, each fold
+fitted on the other folds less a random ninth that early-stops it (the published 8:1 ratio of
+train to validation), and scored on the fold. For each learning-rate factor it prints the mean
+Kendall tau over the folds, its difference from the committed config (paired over the folds,
+with its standard error) and the evaluations per row; the config committed before cost-aware
+tuning is the reference line.
+
+    python benchmarks/learning_rate_cv.py --target tpuv3/throughput
+    python benchmarks/learning_rate_cv.py --target tpuv3/throughput --install 0.25
+
+``--install F`` rewrites the committed config with its learning rate times F (atomically; the
+search space and every other default kept).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+BEFORE_DIR = HERE / "configs_before_cost_aware_tuning"
+LEARNING_RATE = "param:learning_rate"
+# Rows held out of each fold's training side to early-stop it: the published split's 512 of 4,612.
+EARLY_STOP_SHARE = 1 / 9
+
+
+@lru_cache(maxsize=1)
+def _train_and_val(split_dir: str, device: str | None, metric: str | None):
+    from anb.dataset import load_dataset
+    from anb.splits import load_split_dir
+    from anb.targets import resolve_target
+    from anb.training import split_data
+
+    data = load_dataset()
+    sides, _ = split_data(data, load_split_dir(split_dir, data), resolve_target(device, metric))
+    return (np.vstack([sides["train"].X, sides["val"].X]), np.concatenate([sides["train"].y, sides["val"].y]))
+
+
+def fold_rows(n_rows: int, folds: int, repeat: int, fold: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(fit, early-stop, score) row indices of one fold of one repeat."""
+    permutation = np.random.default_rng(repeat).permutation(n_rows)
+    scored = np.array_split(permutation, folds)[fold]
+    rest = np.random.default_rng([repeat, fold]).permutation(np.setdiff1d(permutation, scored))
+    n_stop = int(round(EARLY_STOP_SHARE * len(rest)))
+    return rest[n_stop:], rest[:n_stop], scored
+
+
+def score_fold(params: dict, split_dir: str, device: str | None, metric: str | None, folds: int, repeat: int, fold: int) -> tuple[float, float]:
+    """(test Kendall tau, evaluations per row) of one member fitted on one fold, on one thread."""
+    from anb.metrics import evaluate_metrics
+    from anb.training import SideData, fit_members
+
+    X, y = _train_and_val(split_dir, device, metric)
+    fit, stop, scored = fold_rows(len(y), folds, repeat, fold)
+    sides = {"train": SideData(fit, X[fit], y[fit]), "val": SideData(stop, X[stop], y[stop])}
+    [model] = fit_members("xgb", {**params, "nthread": 1}, sides, 1, repeat, progress=False)
+    return evaluate_metrics(y[scored], model.predict(X[scored]))["kendall_tau"], model.evaluations_per_row(X[scored])
+
+
+def install_learning_rate(path: Path, factor: float) -> float:
+    """Scale the default learning rate of the config at ``path`` by ``factor``; the new rate."""
+    from anb.hpo.space import space_with_defaults
+    from anb.model_config import read_configspace
+
+    space = read_configspace(path)
+    rate = float(space.get_default_configuration()[LEARNING_RATE]) * factor
+    scaled = space_with_defaults(space, {LEARNING_RATE: round(rate, 13)})
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    os.close(handle)
+    try:
+        scaled.to_json(tmp, indent=1)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return rate
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--target", required=True, help="device/metric, e.g. tpuv3/throughput, or 'accuracy'")
+    parser.add_argument("--factors", nargs="+", type=float, default=[1.0, 0.5, 1 / 3, 0.25])
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--split-dir", default=None, help="default: $ANB_DATA_DIR/default_split (the published split)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count(), help="fits run side by side, one thread each")
+    parser.add_argument("--install", type=float, metavar="FACTOR", help="scale the committed learning rate by FACTOR")
+    args = parser.parse_args(argv)
+
+    from anb import paths
+    from anb.model_config import config_file_name, default_config_path, read_model_params
+    from anb.targets import resolve_target
+
+    target = resolve_target(*args.target.split("/")) if "/" in args.target else resolve_target(None, args.target)
+    committed = default_config_path("xgb", target.device, target.metric)
+    if args.install is not None:
+        rate = install_learning_rate(committed, args.install)
+        print(f"{committed}: learning rate now {rate:.6g}")
+        return 0
+    split_dir = str(Path(args.split_dir) if args.split_dir else paths.data_dir() / "default_split")
+    base = read_model_params(committed)
+    variants = {"before tuning": read_model_params(BEFORE_DIR / config_file_name("xgb", target.device, target.metric))}
+    for factor in args.factors:
+        variants[f"lr x {factor:.3g} ({base['learning_rate'] * factor:.4f})"] = {
+            **base, "learning_rate": base["learning_rate"] * factor}
+    cells = [(r, f) for r in range(args.repeats) for f in range(args.folds)]
+    with ProcessPoolExecutor(args.jobs) as pool:
+        jobs = {name: [pool.submit(score_fold, params, split_dir, target.device, target.metric, args.folds, r, f) for r, f in cells]
+                for name, params in variants.items()}
+        scores = {name: np.array([job.result() for job in fold_jobs]) for name, fold_jobs in jobs.items()}
+    reference = scores[f"lr x {1.0:.3g} ({base['learning_rate']:.4f})"] if 1.0 in args.factors else None
+    print(f"xgb {target.label}: {args.repeats} x {args.folds}-fold CV over train + val ({split_dir}); "
+          f"differences paired over the {len(cells)} folds, against the committed learning rate")
+    print("| config | CV tau | vs committed (se) | evaluations/row |\n|---|---|---|---|")
+    for name, result in scores.items():
+        diff = "" if reference is None else (
+            f"{np.mean(result[:, 0] - reference[:, 0]):+.4f} "
+            f"({np.std(result[:, 0] - reference[:, 0], ddof=1) / np.sqrt(len(cells)):.4f})")
+        print(f"| {name} | {result[:, 0].mean():.4f} | {diff} | {result[:, 1].mean():,.0f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
