@@ -54,6 +54,37 @@ def test_predictions_equal_xgboost_on_real_and_random_architectures(accuracy_dat
         assert np.array_equal(table.predict(queries[rows]), expected[rows])
 
 
+def _own_depths(nodes):
+    """Each tree's depth, by a walk from its root."""
+    def depth(node):
+        left, right = nodes.children[node]
+        return 0 if left < 0 else 1 + max(depth(left), depth(right))
+    return np.array([depth(root) for root in nodes.roots])
+
+
+def test_ragged_trees_keep_their_own_depths_and_predict_exactly(accuracy_data, random_features):
+    """A large gamma prunes most trees to a leaf or a few levels while some reach the booster's depth:
+    the kernel does each tree's own work and still adds every leaf in xgboost's order."""
+    X, y = accuracy_data
+    booster = _booster(X, y, 0, learning_rate=0.3, gamma=5.0, rounds=80)
+    table = TreeTable(booster)
+    own = _own_depths(read_nodes(booster))
+    assert np.array_equal(table.tree_depth, own) and table.ragged[0]
+    assert (own == 0).any() and (own == table.depth[0]).any() and len(np.unique(own)) >= 4
+    assert not TreeTable(_booster(X, y, 0, max_depth=2, rounds=30)).ragged[0]
+    queries = np.vstack([X, random_features])
+    queries[::7, 3] = np.nan
+    expected = booster.inplace_predict(queries)
+    for rows in (slice(0, 1), slice(1, 2), slice(0, 5), slice(0, 40), slice(None)):
+        assert np.array_equal(table.predict(queries[rows]), expected[rows])
+    # Stacked behind another booster and in front of one, its trees are found by their running count.
+    shallow, deep = _booster(X, y, 1, max_depth=3, rounds=30), _booster(X, y, 2, max_depth=5, gamma=5.0, rounds=40)
+    stacked = stack_tables([TreeTable(shallow), table, TreeTable(deep)])
+    for rows in (slice(0, 3), slice(None)):
+        assert np.array_equal(stacked.predict_outputs(queries[rows]),
+                              np.stack([b.inplace_predict(queries[rows]) for b in (shallow, booster, deep)]))
+
+
 def test_values_at_thresholds_and_one_float32_step_either_side_go_where_xgboost_sends_them(accuracy_data):
     X, y = accuracy_data
     booster = _booster(X, y, 0, rounds=20)

@@ -72,8 +72,8 @@ def _load_kernel() -> None:
         # A one-tree, one-row call with the argument types of every real call: numba loads that
         # specialisation from its cache (or compiles it, on a machine's first run).
         tree_kernel.predict(np.zeros((1, 1), np.float32), np.zeros(1, np.float32), np.ones(1, np.int64),
-                            np.ones(1, np.int64), np.zeros(1, np.int32), np.zeros(1, np.float32), np.ones(1, np.bool_),
-                            np.zeros(2, np.float32), np.empty((1, 1)))
+                            np.ones(1, np.int64), np.zeros(1, np.bool_), np.ones(1, np.int32), np.zeros(1, np.int32),
+                            np.zeros(1, np.float32), np.ones(1, np.bool_), np.zeros(2, np.float32), np.empty((1, 1)))
     except Exception:  # noqa: BLE001 - the first query imports and calls the kernel itself and reports any error
         pass
 

@@ -10,7 +10,8 @@ heap order (slot ``i`` has children ``2i+1`` and ``2i+2``): a row's walk is ``de
 index arithmetic, with no test for having reached a leaf, and every tree of a depth has the same
 shape, so that the kernel can compare all splits of a tree for a block of rows in SIMD
 instructions. A leaf above the last level is copied to every slot below it: whichever way the filler
-splits send a row, it arrives at that leaf's value. Predictions equal xgboost's exactly: inputs
+splits send a row, it arrives at that leaf's value. Each tree's own depth is kept beside it, so that
+the kernel skips a shallow tree's filler levels. Predictions equal xgboost's exactly: inputs
 and thresholds are compared in float32 (``x < threshold`` goes left, a NaN follows the split's
 default direction) and the leaves are summed in float32 in tree order after the base score, as
 xgboost's predictor accumulates them.
@@ -45,16 +46,18 @@ def _tree_depth(nodes: BoosterNodes) -> int:
 
 
 def _complete_trees(nodes: BoosterNodes, depth: int) -> tuple[np.ndarray, ...]:
-    """(feature, threshold, default_left) of the ``2**depth - 1`` split slots and the values of
-    the ``2**depth`` leaf slots of every tree, one row per tree; built a level at a time over all
-    trees at once."""
+    """Each tree's own depth; (feature, threshold, default_left) of the ``2**depth - 1`` split
+    slots and the values of the ``2**depth`` leaf slots of every tree, one row per tree; built a
+    level at a time over all trees at once."""
     n_trees, slots = len(nodes.roots), 2 ** depth - 1
+    tree_depth = np.zeros(n_trees, np.int32)
     feature = np.zeros((n_trees, slots), np.int32)
     threshold = np.zeros((n_trees, slots), np.float32)
     default_left = np.ones((n_trees, slots), np.bool_)
     level = nodes.roots[:, None]
     for d in range(depth):
         inner = nodes.children[level, 0] >= 0
+        tree_depth += inner.any(axis=1)
         at = slice(2 ** d - 1, 2 ** (d + 1) - 1)
         # A leaf's filler split: feature 0 against 0; both of its sides lead to copies of the leaf.
         feature[:, at] = np.where(inner, nodes.feature[level], 0)
@@ -63,7 +66,7 @@ def _complete_trees(nodes: BoosterNodes, depth: int) -> tuple[np.ndarray, ...]:
         left = np.where(inner, nodes.children[level, 0], level)
         right = np.where(inner, nodes.children[level, 1], level)
         level = np.stack([left, right], axis=-1).reshape(n_trees, -1)
-    return feature, threshold, default_left, nodes.threshold[level]
+    return tree_depth, feature, threshold, default_left, nodes.threshold[level]
 
 
 class TreeTable:
@@ -83,12 +86,17 @@ class TreeTable:
             raise UnsupportedModel(f"trees of depth {depth}; the table holds trees of depth up to {MAX_DEPTH}")
         if len(nodes.roots) << depth > MAX_SLOTS:
             raise UnsupportedModel(f"{len(nodes.roots)} trees of depth {depth} take more than {MAX_SLOTS:,} slots")
-        arrays = (array.ravel() for array in _complete_trees(nodes, depth))
+        tree_depth, *arrays = (array.ravel() for array in _complete_trees(nodes, depth))
         self._set(np.array([nodes.base_score], np.float32), np.array([depth], np.int64),
-                  np.array([len(nodes.roots)], np.int64), *arrays, nodes.n_features)
+                  np.array([len(nodes.roots)], np.int64), np.array([(tree_depth < depth).any()]), tree_depth, *arrays,
+                  nodes.n_features)
 
-    def _set(self, base_score, depth, n_trees, feature, threshold, default_left, leaf, n_features) -> None:
-        self.base_score, self.depth, self.n_trees = base_score, depth, n_trees
+    def _set(self, base_score, depth, n_trees, ragged, tree_depth, feature, threshold, default_left, leaf,
+             n_features) -> None:
+        # Per output: base score, the depth its trees are stored at, their number, whether some are
+        # shallower; per tree: its own depth.
+        self.base_score, self.depth, self.n_trees, self.ragged = base_score, depth, n_trees, ragged
+        self.tree_depth = tree_depth
         # Every output's trees, one after another: split slots and leaf slots, each tree's in heap order.
         self.feature, self.threshold, self.default_left, self.leaf = feature, threshold, default_left, leaf
         self.n_features = int(n_features)
@@ -106,8 +114,8 @@ class TreeTable:
             raise ValueError(f"X must have shape (n, {self.n_features}); got {X.shape}")
         out = np.empty((self.n_outputs, len(X)))
         predict = tree_kernel.predict_parallel if len(X) >= tree_kernel.PARALLEL_ROWS else tree_kernel.predict
-        predict(X, self.base_score, self.depth, self.n_trees, self.feature, self.threshold, self.default_left,
-                self.leaf, out)
+        predict(X, self.base_score, self.depth, self.n_trees, self.ragged, self.tree_depth, self.feature,
+                self.threshold, self.default_left, self.leaf, out)
         return out
 
     def predict(self, X: np.ndarray) -> np.ndarray:
@@ -123,6 +131,7 @@ def stack_tables(tables: list[TreeTable]) -> TreeTable:
         raise ValueError("the tables read different numbers of features")
     stacked = TreeTable.__new__(TreeTable)
     stacked._set(*(np.concatenate([getattr(t, name) for t in tables]) for name in
-                   ("base_score", "depth", "n_trees", "feature", "threshold", "default_left", "leaf")),
+                   ("base_score", "depth", "n_trees", "ragged", "tree_depth", "feature", "threshold", "default_left",
+                    "leaf")),
                  tables[0].n_features)
     return stacked
