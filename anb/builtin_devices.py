@@ -15,3 +15,6 @@ ZCU102 = DevicePlugin(
 VCK190 = DevicePlugin(
     "vck190", "Xilinx Versal VCK190 (Vitis AI DPU), throughput and latency", THROUGHPUT_AND_LATENCY
 )
+
+# The devices whose surrogates ship with the package (anb.release).
+BUILTIN = (TPUV2, TPUV3, A100, RTX3090, ZCU102, VCK190)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from anb import adapt, cache_contents, cache_entry, graph_draw, paths, store
+from anb import adapt, cache_contents, cache_entry, graph_draw, paths, release, shipped, store
 from anb.devices import discover_devices
 from anb.download import DownloadError
 from anb.ensemble import ANBEnsemble
@@ -31,13 +31,19 @@ def _requests(models: list[str], device: str | None, metric: str | None, every: 
 
 
 def cmd_devices(args) -> int:
-    rows = [{"device": "-", "metric": "accuracy", "unit": "%", "cached": _cached_models(None, None), "description": "ImageNet top-1"}]
+    rows = [{"device": "-", "metric": "accuracy", "unit": "%", "shipped": _shipped_models(None, None),
+             "cached": _cached_models(None, None), "description": "ImageNet top-1"}]
     for name, plugin in discover_devices().items():
         for metric, unit in plugin.metrics.items():
-            rows.append({"device": name, "metric": metric, "unit": unit, "cached": _cached_models(name, metric),
-                         "description": plugin.description})
+            rows.append({"device": name, "metric": metric, "unit": unit, "shipped": _shipped_models(name, metric),
+                         "cached": _cached_models(name, metric), "description": plugin.description})
     print(pd.DataFrame(rows).to_string(index=False))
     return 0
+
+
+def _shipped_models(device, metric) -> str:
+    target = resolve_target(device, metric)
+    return ", ".join(f for f in FAMILIES if shipped.shipped_members(f, target)) or "no"
 
 
 def _cached_models(device, metric) -> str:
@@ -81,7 +87,7 @@ def _json_kind(value) -> str:
 
 def cmd_query(args) -> int:
     encoded = encode(_architectures(args))
-    ensemble = ANBEnsemble(args.model, device=args.device, metric=args.metric, seed=args.seed)
+    ensemble = ANBEnsemble(args.model, device=args.device, metric=args.metric, seed=args.seed, source=args.source)
     mean, std = ensemble.query(encoded)
     table = pd.DataFrame(decode_values(encoded))
     table[f"mean ({ensemble.target.unit})"] = mean
@@ -102,10 +108,28 @@ def cmd_build(args) -> int:
             with cache_entry.locked(entry):
                 cache_entry.remove(entry)
         print(f"{family} {target.label}: ", end="", flush=True)
-        _, manifest = store.obtain(family, target, args.members)
+        _, manifest = store.obtain(family, target, args.members, source=store.CACHE)
         test = manifest.get("metrics", {}).get("test", {})
         figures = f" (test tau {test['kendall_tau']:.3f}, R2 {test['r2']:.3f})" if test else ""
-        print(f"ready in {entry}{figures}")
+        note = (" (anb ships this ensemble: queries use the shipped one unless source='cache')"
+                if shipped.shipped_members(family, target) else "")
+        print(f"ready in {entry}{figures}{note}")
+    return 0
+
+
+def cmd_release(args) -> int:
+    if args.check:
+        rows = release.check_release()
+        print(pd.DataFrame(rows).to_string(index=False))
+        identical = sum(row["identical"] for row in rows)
+        print(f"{identical} of {len(rows)} ensembles built here are identical to the shipped ones, bit for bit")
+        return 0 if identical == len(rows) else 1
+    manifest = release.build_release(Path(args.out))
+    for key, record in manifest["entries"].items():
+        print(f"{key}  manifest {record['manifest_sha256']}  config {record['config_file']} {record['config_sha256'][:12]}")
+        for i, digest in enumerate(record["models_sha256"]):
+            print(f"    member {i}  model {digest}")
+    print(f"release {manifest['anb_version']} in {args.out}: {shipped.RELEASE_FILE} {manifest['manifest_sha256']}")
     return 0
 
 
@@ -126,6 +150,8 @@ def cmd_download(args) -> int:
 def cmd_import_legacy(args) -> int:
     for entry in import_legacy(Path(args.directory)):
         print(f"imported {entry}")
+    print("query the imported ensembles with source='cache' (`anb query --source cache`): by default anb answers "
+          "from the surrogates shipped with it")
     return 0
 
 
@@ -167,6 +193,9 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("--seed", type=cli_type(check_seed, "--seed"), default=None,
                        help="seed of the random architectures (a non-negative integer)")
     query.add_argument("--json", action="store_true", help="print JSON records instead of a table")
+    query.add_argument("--source", choices=store.SOURCES, default=store.AUTO,
+                       help="shipped: the ensemble shipped with anb; cache: cached, downloaded or built here; "
+                            "auto (default): shipped when anb ships it")
     query.set_defaults(func=cmd_query)
 
     build = sub.add_parser("build", help="fit surrogates from the dataset into the cache")
@@ -178,6 +207,14 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"members of an ensemble that is built (default {store.DEFAULT_MEMBERS})")
     build.add_argument("--force", action="store_true", help="rebuild even if cached")
     build.set_defaults(func=cmd_build)
+
+    rel = sub.add_parser("release", help="build the shipped default surrogates from the committed configs, or check "
+                                         "that this machine builds them bit for bit (--check)")
+    rel.add_argument("--out", default=str(shipped.ARTIFACT_DIR), help="where to write them (default: the package's own "
+                                                                       "folder, %(default)s)")
+    rel.add_argument("--check", action="store_true", help="build into a temporary folder and compare with the "
+                                                          "shipped ensembles; exit 1 if any member differs")
+    rel.set_defaults(func=cmd_release)
 
     download = sub.add_parser("download", help="download published surrogates into the cache")
     download.add_argument("--model", default="xgb", help=f"one of {', '.join(MODEL_NAMES)}")

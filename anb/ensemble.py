@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from anb import store
+from anb import shipped, store
 from anb.calibration import SpreadCalibration
 from anb.ensemble_io import LEGACY_FEATURE_VERSION
 from anb.features import features_from_encoded
@@ -30,9 +30,10 @@ class ANBEnsemble:
     or built locally if the cache lacks it.
 
     ``n_members``: how many members to use. ``None`` (the default) uses every member of the
-    cached or downloaded ensemble, and builds ``store.DEFAULT_MEMBERS`` when there is none. A
-    number uses the first that many of a larger ensemble, builds that many when there is none,
-    and warns (using what there is) when the ensemble has fewer.
+    shipped, cached or downloaded ensemble, and builds ``store.DEFAULT_MEMBERS`` when there is
+    none. A number uses the first that many of a larger ensemble, builds that many when there is
+    none (more than the shipped ensemble has, with ``"auto"``: from the cache or a build, with a
+    warning), and warns (using what there is) when a cached ensemble has fewer.
 
     ``query`` gives a calibrated predictive std: what a new measurement of the architecture
     scatters by around the mean, fitted on the validation side of the build
@@ -44,9 +45,10 @@ class ANBEnsemble:
 
     def __init__(self, model: str = "xgb", device: str | None = None, metric: str | None = None,
                  seed: int | None = None, n_members: int | None = None,
-                 cache_dir: str | Path | None = None, progress: bool = True):
+                 cache_dir: str | Path | None = None, progress: bool = True, source: str = store.AUTO):
         request = resolve_request(model, device, metric)
         seed = check_seed(seed)
+        self.source = store.check_source(source)
         n_members = None if n_members is None else check_members(n_members)
         self.family = request.family
         self.target = request.target
@@ -68,7 +70,7 @@ class ANBEnsemble:
         """Load the members (cache, download or build); returns ``self``, as the original did."""
         if self.members is None:
             members, self.manifest = store.obtain(self.family, self.target, self.n_members or store.DEFAULT_MEMBERS,
-                                                  self.cache_dir, self.progress)
+                                                  self.cache_dir, self.progress, self.source)
             if self.n_members is not None and len(members) < self.n_members:
                 warnings.warn(f"the {self.model} {self.target.label} ensemble in the cache has {len(members)} members, "
                               f"fewer than n_members={self.n_members}; using all {len(members)}. To rebuild it: "
@@ -92,7 +94,8 @@ class ANBEnsemble:
 
     def _build_command(self) -> str:
         where = "" if self.target.device is None else f" --device {self.target.device} --metric {self.target.metric}"
-        return f"anb build --model {self.family}{where} --members {self.n_members or store.DEFAULT_MEMBERS} --force"
+        command = f"anb build --model {self.family}{where} --members {self.n_members or store.DEFAULT_MEMBERS} --force"
+        return command + (" (then query with source='cache')" if shipped.shipped_members(self.family, self.target) else "")
 
     def query_members(self, samples) -> np.ndarray:
         """Every member's prediction: an ``(n_members, n)`` array, in the order of the input."""

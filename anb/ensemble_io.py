@@ -19,6 +19,7 @@ from pathlib import Path
 
 from anb.features import FEATURE_VERSION
 from anb.models import Surrogate
+from anb.targets import Target
 
 MANIFEST = "manifest.json"
 MANIFEST_HASH = "manifest_sha256"
@@ -53,13 +54,14 @@ def library_versions() -> dict[str, str]:
 
 
 def save_ensemble(directory: str | Path, members: list[Surrogate], info: dict,
-                  feature_version: int = FEATURE_VERSION) -> Path:
-    """Write members and manifest into ``directory`` (which should be a fresh, private folder)."""
+                  feature_version: int = FEATURE_VERSION, compress: bool = False) -> Path:
+    """Write members and manifest into ``directory`` (which should be a fresh, private folder);
+    ``compress`` stores the model files gzip-compressed (see :meth:`Surrogate.save`)."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     files = {}
     for i, member in enumerate(members):
-        for path in member.save(directory / f"member_{i}"):
+        for path in member.save(directory / f"member_{i}", compress=compress):
             files[str(path.relative_to(directory))] = sha256_of(path)
     manifest = {
         **info,
@@ -78,13 +80,13 @@ def _manifest_digest(manifest: dict) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-def write_manifest(directory: str | Path, manifest: dict) -> Path:
-    """Write ``manifest`` (with its own sha256) into ``directory`` atomically; values JSON cannot
-    hold are written as text."""
-    path = Path(directory) / MANIFEST
+def write_manifest(directory: str | Path, manifest: dict, name: str = MANIFEST) -> Path:
+    """Write ``manifest`` (with its own sha256) into ``directory`` as ``name``, atomically; values
+    JSON cannot hold are written as text."""
+    path = Path(directory) / name
     manifest = json.loads(json.dumps(manifest, default=str))  # exactly what a reader will see
     manifest[MANIFEST_HASH] = _manifest_digest(manifest)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{MANIFEST}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w") as handle:
             json.dump(manifest, handle, indent=1)
@@ -102,9 +104,9 @@ def _umask() -> int:
     return mask
 
 
-def read_manifest(directory: str | Path) -> dict:
-    """The manifest, after checking it against its own sha256."""
-    path = Path(directory) / MANIFEST
+def read_manifest(directory: str | Path, name: str = MANIFEST) -> dict:
+    """The manifest ``name`` in ``directory``, after checking it against its own sha256."""
+    path = Path(directory) / name
     try:
         manifest = json.loads(path.read_text())
     except (OSError, ValueError) as exc:
@@ -153,4 +155,20 @@ def load_ensemble_dir(directory: str | Path) -> tuple[list[Surrogate], dict]:
     manifest = verify_ensemble(directory)
     directory = Path(directory)
     members = [Surrogate.load(directory / f"member_{i}") for i in range(manifest["n_members"])]
+    return members, manifest
+
+
+def load_entry(entry: Path, family: str, target: Target) -> tuple[list[Surrogate], dict]:
+    """A verified ensemble whose manifest says it is the surrogate its place (in the cache or
+    among the shipped surrogates) names.
+
+    The manifest's ``target`` is the :class:`Target` as a dict, or (in a published archive) its label.
+    """
+    members, manifest = load_ensemble_dir(entry)
+    recorded = manifest.get("target")
+    if isinstance(recorded, dict):
+        recorded = Target(recorded.get("device"), recorded.get("metric"), "", "").label
+    if (manifest.get("family"), recorded) != (family, target.label):
+        raise CorruptEnsembleError(f"{entry} holds the {manifest.get('family')} surrogate of {recorded}, not the "
+                                   f"{family} {target.label} one its place names")
     return members, manifest

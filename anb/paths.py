@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pooch
+
+if TYPE_CHECKING:
+    from anb.targets import Target
 
 ENV_HOME = "ANB_HOME"
 ENV_DATA_DIR = "ANB_DATA_DIR"
@@ -25,3 +29,10 @@ def data_dir() -> Path:
     """
     override = os.environ.get(ENV_DATA_DIR)
     return Path(override).expanduser() if override else cache_root() / "data"
+
+
+def entry_subpath(family: str, target: Target) -> Path:
+    """Where an ensemble lies below a cache version folder or the shipped surrogates:
+    ``<model>/<device>/<metric>``, ``<model>/accuracy/val_top1`` for accuracy."""
+    device, metric = (target.device, target.metric) if target.device else ("accuracy", target.column)
+    return Path(family, device, metric)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from anb import cache_entry, few_shot, paths
+from anb import cache_entry, few_shot, paths, shipped
 from anb.calibration import MIN_ROWS, SpreadCalibration
 from anb.dataset import load_dataset
 from anb.devices import get_device
@@ -25,8 +25,9 @@ from anb.ensemble_io import (
     MANIFEST,
     MANIFEST_FORMAT,
     CorruptEnsembleError,
-    load_ensemble_dir,
+    load_entry,
     save_ensemble,
+    sha256_of,
     write_manifest,
 )
 from anb.model_config import default_config_path, read_model_params
@@ -36,6 +37,9 @@ from anb.targets import Target
 from anb.training import SideData, evaluate_sides, fit_members, split_data
 
 DEFAULT_MEMBERS = 5
+# Where obtain() takes an ensemble from.
+AUTO, SHIPPED, CACHE = "auto", "shipped", "cache"
+SOURCES = (AUTO, SHIPPED, CACHE)
 BUILD_SEED = 0  # seed of the members of a local build
 LOCAL_BUILD = "local build"  # the manifest's "origin" of an entry fitted by build()
 
@@ -49,8 +53,7 @@ def package_version() -> str:
 
 def entry_dir(family: str, target: Target, root: Path | None = None) -> Path:
     root = Path(root) if root is not None else paths.cache_root()
-    device, metric = (target.device, target.metric) if target.device else ("accuracy", target.column)
-    return root / package_version() / family / device / metric
+    return root / package_version() / paths.entry_subpath(family, target)
 
 
 def _download(family: str, target: Target, entry: Path) -> bool:
@@ -89,8 +92,10 @@ def _seal_manifest(staging: Path) -> None:
     write_manifest(staging, manifest)
 
 
-def build(family: str, target: Target, entry: Path, n_members: int = DEFAULT_MEMBERS, progress: bool = True) -> None:
-    """Fit an ensemble from the target's dataset with the project's tuned config; write it to ``entry``."""
+def build(family: str, target: Target, entry: Path, n_members: int = DEFAULT_MEMBERS, progress: bool = True,
+          compress: bool = False) -> None:
+    """Fit an ensemble from the target's dataset with the project's tuned config; write it to
+    ``entry`` (the model files gzip-compressed with ``compress``)."""
     plugin = get_device(target.device) if target.device else None
     data = plugin.load_measurements() if plugin else load_dataset()
     if target.column not in data:
@@ -109,9 +114,9 @@ def build(family: str, target: Target, entry: Path, n_members: int = DEFAULT_MEM
     with cache_entry.staged(entry) as staging:
         save_ensemble(staging, members, {
             "target": target.__dict__, "origin": LOCAL_BUILD, "params": params, "config_file": Path(config).name,
-            "seed": BUILD_SEED,
+            "config_sha256": sha256_of(Path(config)), "seed": BUILD_SEED,
             "split": split.source, "test_names": list(split.test), "metrics": metrics, "calibration": calibration,
-        })
+        }, compress=compress)
 
 
 def fit_calibration(members: list[Surrogate], val: SideData, data, target: Target) -> dict | None:
@@ -128,21 +133,6 @@ def fit_calibration(members: list[Surrogate], val: SideData, data, target: Targe
     return SpreadCalibration().fit(predictions, val.y, measurement_std).to_dict()
 
 
-def load_entry(entry: Path, family: str, target: Target) -> tuple[list[Surrogate], dict]:
-    """A verified cache entry whose manifest says it is the surrogate its place in the cache names.
-
-    The manifest's ``target`` is the :class:`Target` as a dict, or (in a published archive) its label.
-    """
-    members, manifest = load_ensemble_dir(entry)
-    recorded = manifest.get("target")
-    if isinstance(recorded, dict):
-        recorded = Target(recorded.get("device"), recorded.get("metric"), "", "").label
-    if (manifest.get("family"), recorded) != (family, target.label):
-        raise CorruptEnsembleError(f"{entry} holds the {manifest.get('family')} surrogate of {recorded}, not the "
-                                   f"{family} {target.label} one its place in the cache names")
-    return members, manifest
-
-
 def _warn_if_small(members: list, manifest: dict, n_members: int, family: str, target: Target, entry: Path) -> None:
     """A local build smaller than the default (made for a request of fewer members) is used, with a
     warning; a downloaded or imported ensemble has the size its publisher chose."""
@@ -155,12 +145,47 @@ def _warn_if_small(members: list, manifest: dict, n_members: int, family: str, t
                       f"anb build --model {family}{where} --members {DEFAULT_MEMBERS} --force", stacklevel=3)
 
 
+def check_source(source) -> str:
+    if source not in SOURCES:
+        raise ValueError(f"source must be one of {', '.join(map(repr, SOURCES))}; got {source!r}")
+    return source
+
+
 def obtain(family: str, target: Target, n_members: int = DEFAULT_MEMBERS, root: Path | None = None,
-           progress: bool = True) -> tuple[list[Surrogate], dict]:
-    """The ensemble's members and manifest: cached, else downloaded, else built (and cached).
+           progress: bool = True, source: str = AUTO) -> tuple[list[Surrogate], dict]:
+    """The ensemble's members and manifest, from ``source`` (validated by the caller):
+
+    ``"shipped"``, the ensemble shipped with the package (:mod:`anb.shipped`); ``"cache"``, the
+    cached one, else downloaded, else built (and cached); ``"auto"``, the shipped one when the
+    package ships it with at least ``n_members`` members, else as ``"cache"``.
 
     A complete cache entry is read without taking the lock, so a read-only cache works.
     """
+    if source != CACHE:
+        available = shipped.shipped_members(family, target)
+        if available >= n_members:
+            return shipped.load_shipped(family, target)
+        if source == SHIPPED:
+            raise ValueError(_not_shipped(family, target, n_members, available))
+        if available:
+            warnings.warn(f"anb ships the {family} {target.label} ensemble with {available} members; n_members="
+                          f"{n_members} takes one from the cache or builds it on this machine, and its numbers are "
+                          f"not the benchmark's", stacklevel=3)
+    return _from_cache(family, target, n_members, root, progress)
+
+
+def _not_shipped(family: str, target: Target, n_members: int, available: int) -> str:
+    if available:
+        return (f"anb ships the {family} {target.label} ensemble with {available} members, fewer than n_members="
+                f"{n_members}; ask for at most {available}, or use source='cache' to build a larger one")
+    release = shipped.release_manifest()
+    listed = ", ".join(release["entries"]) if release else "none (this copy of anb has no shipped surrogates)"
+    return (f"anb ships no {family} {target.label} ensemble (shipped: {listed}); use source='cache' to download "
+            f"or build it")
+
+
+def _from_cache(family: str, target: Target, n_members: int, root: Path | None,
+                progress: bool) -> tuple[list[Surrogate], dict]:
     entry = entry_dir(family, target, root)
     try:
         members, manifest = load_entry(entry, family, target)

@@ -8,16 +8,19 @@ venv in a temporary folder, built from a copy of this checkout:
    included, as ``python -m venv`` makes them);
 2. the time of ``pip install`` from a warm pip cache: every install runs once untimed into a
    throw-away venv first, which fills the cache, then again, timed, into the measured venv;
-3. the time from a fresh ``python`` to the first answer of the default accuracy ensemble, with
-   a warm surrogate cache (the caller's ``ANB_HOME``; the untimed first run builds it if it is
-   empty), next to ``python -c "import xgboost, ConfigSpace"`` in the same venv, best of 5
-   runs taken in turns so both see the same machine load; each measured from starting the
-   process to the end of its code (the answer printed, the imports done), not to the process's
-   exit.
+3. the shipped surrogates (``anb/default_surrogates``) in the installed package: their size, and
+   that the installed package answers accuracy and a100 throughput queries from another folder
+   with ``ANB_DATA_DIR`` unset and an empty ``ANB_HOME``, fitting nothing (the cache stays empty);
+4. the time from a fresh ``python`` to the first answer of the default accuracy ensemble (no
+   dataset, empty ``ANB_HOME``), next to ``python -c "import xgboost, ConfigSpace"`` in the same
+   venv: the very first run of the install, then the best of 5 runs taken in turns so both see
+   the same machine load; each measured from starting the process to the end of its code (the
+   answer printed, the imports done), not to the process's exit.
 
-Targets (issue 16): main install under 800 MB; first answer within 1.5x of the import floor.
+Targets (issues 16 and 26): main install under 800 MB; the shipped surrogates at most 25 MB; first
+answer within 1.5x of the import floor, fitting nothing.
 
-    ANB_DATA_DIR=../shared/data/anb python benchmarks/install_footprint.py
+    python benchmarks/install_footprint.py
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from _venvs import Venv, source_copy
 
 INSTALLS = {"main": "xgboost-cpu", "test": "xgboost-cpu,test,gnn"}
 SIZE_TARGET_MB = 800
+SHIPPED_TARGET_MB = 25
 STARTUP_TARGET = 1.5
 REPEATS = 5
 
@@ -42,27 +46,59 @@ import anb
 from configurationspaces.searchspaces import EfficientNetSS
 print(anb.ANBEnsemble("xgb").query(EfficientNetSS(seed=0).random_sample(1))[0])
 """
+WITHOUT_DATA = """
+import anb, pathlib
+from configurationspaces.searchspaces import EfficientNetSS
+samples = EfficientNetSS(seed=0).random_sample(3)
+for device, metric in ((None, None), ("a100", "throughput")):
+    ensemble = anb.ANBEnsemble("xgb", device=device, metric=metric)
+    print(ensemble.target.label, ensemble.query(samples)[0])
+print(pathlib.Path(anb.__file__).parent)
+"""
 # Each snippet ends by printing the wall-clock time it got there: the time to the answer (or to
 # the imports) is measured up to that point, not to the end of the process, which may still be
 # finishing work in the background (anb waits at exit for numba's kernel to load).
 REACHED = "\nimport time; print(repr(time.time()))"
 
 
-def process_seconds(venv: Venv, code: str) -> float:
-    """Seconds from starting ``python -c code`` to the end of ``code``."""
+def no_data_env(home: Path) -> dict:
+    """The caller's environment with no dataset (``ANB_DATA_DIR`` unset) and ``ANB_HOME`` at ``home``."""
+    env = {key: value for key, value in os.environ.items() if key != "ANB_DATA_DIR"}
+    env["ANB_HOME"] = str(home)
+    return env
+
+
+def process_seconds(venv: Venv, code: str, env: dict, cwd: Path) -> float:
+    """Seconds from starting ``python -c code`` (in ``cwd``) to the end of ``code``."""
     start = time.time()
-    out = subprocess.run([str(venv.python), "-c", code + REACHED], capture_output=True, check=True, text=True).stdout
+    out = subprocess.run([str(venv.python), "-c", code + REACHED], capture_output=True, check=True, text=True,
+                         env=env, cwd=cwd).stdout
     return float(out.split()[-1]) - start
 
 
-def startup(venv: Venv) -> tuple[float, float]:
-    """Best fresh-process seconds to the first answer and to importing xgboost and ConfigSpace."""
-    venv.run(FIRST_ANSWER)  # builds the surrogates if the cache lacks them, and numba's kernel cache
+def files_below(folder: Path) -> list[Path]:
+    return [path for path in folder.rglob("*") if path.is_file()]
+
+
+def answers_without_data(venv: Venv, home: Path, cwd: Path) -> tuple[float, bool]:
+    """(MB of shipped surrogates installed, whether accuracy and a100 answered leaving ``home`` empty)."""
+    out = subprocess.run([str(venv.python), "-c", WITHOUT_DATA], capture_output=True, check=True, text=True,
+                         env=no_data_env(home), cwd=cwd).stdout.splitlines()
+    print("\n".join(f"    {line}" for line in out[:-1]))
+    shipped = Path(out[-1]) / "default_surrogates"
+    return sum(f.stat().st_size for f in files_below(shipped)) / 2**20, not files_below(home)
+
+
+def startup(venv: Venv, home: Path, cwd: Path) -> tuple[float, float, float]:
+    """Fresh-process seconds to the first answer: the install's very first run and the best of
+    ``REPEATS``; and the best to importing xgboost and ConfigSpace."""
+    env = no_data_env(home)
+    first = process_seconds(venv, FIRST_ANSWER, env, cwd)
     answers, floors = [], []
     for _ in range(REPEATS):
-        floors.append(process_seconds(venv, FLOOR))
-        answers.append(process_seconds(venv, FIRST_ANSWER))
-    return min(answers), min(floors)
+        floors.append(process_seconds(venv, FLOOR, env, cwd))
+        answers.append(process_seconds(venv, FIRST_ANSWER, env, cwd))
+    return first, min(answers), min(floors)
 
 
 def main() -> None:
@@ -70,9 +106,6 @@ def main() -> None:
     parser.add_argument("--pip-cache-is-warm", action="store_true",
                         help="skip the untimed installs that fill pip's cache")
     args = parser.parse_args()
-    if not os.environ.get("ANB_DATA_DIR"):
-        print("note: ANB_DATA_DIR is not set; an empty surrogate cache will download the dataset")
-
     sizes, ratios = {}, {}
     with tempfile.TemporaryDirectory(prefix="anb_footprint_") as tmp:
         source = source_copy(Path(tmp) / "src")
@@ -90,15 +123,24 @@ def main() -> None:
             print(f"| {name}: `anb[{extras}]` | {sizes[name]:.0f} MB | {len(distributions)} "
                   f"(xgboost builds: {', '.join(builds)}) | {seconds:.0f} s |", flush=True)
 
-        print(f"\n| install | fresh `python` to the first answer | `python -c \"{FLOOR}\"` | ratio |")
+        elsewhere = Path(tmp) / "elsewhere"
+        elsewhere.mkdir()
+        print("\nthe main install, from another folder, ANB_DATA_DIR unset, empty ANB_HOME:")
+        shipped_mb, nothing_fitted = answers_without_data(venvs["main"], Path(tmp) / "home_answers", elsewhere)
+
+        print(f"\n| install | fresh `python` to the first answer: first run, best of {REPEATS} | "
+              f"`python -c \"{FLOOR}\"` | ratio |")
         print("|---|---|---|---|", flush=True)
         for name, venv in venvs.items():
-            answer, floor = startup(venv)
+            first, answer, floor = startup(venv, Path(tmp) / f"home_{name}", elsewhere)
             ratios[name] = answer / floor
-            print(f"| {name} | {answer:.2f} s | {floor:.2f} s | {ratios[name]:.2f}x |", flush=True)
+            print(f"| {name} | {first:.2f} s, {answer:.2f} s | {floor:.2f} s | {ratios[name]:.2f}x |", flush=True)
 
     print(f"main install under {SIZE_TARGET_MB} MB: {'yes' if sizes['main'] < SIZE_TARGET_MB else 'NO'} "
           f"({sizes['main']:.0f} MB)")
+    print(f"shipped surrogates at most {SHIPPED_TARGET_MB} MB: {'yes' if shipped_mb <= SHIPPED_TARGET_MB else 'NO'} "
+          f"({shipped_mb:.1f} MB)")
+    print(f"answered with no dataset and an empty cache, fitting nothing: {'yes' if nothing_fitted else 'NO'}")
     print(f"first answer within {STARTUP_TARGET}x of the floor: {'yes' if ratios['main'] <= STARTUP_TARGET else 'NO'} "
           f"({ratios['main']:.2f}x)")
 

@@ -4,10 +4,11 @@ The tuning (do_hpo.py) scores a trial on the 512-row validation side, and on som
 seed-to-seed spread there is as large as the differences between the cheap configs it weighs.
 This check uses all train + validation rows (never the test side): repeated k-fold, each fold
 fitted on the other folds less a random ninth that early-stops it (the published 8:1 ratio of
-train to validation), and scored on the fold. For each learning-rate factor it prints the mean
-Kendall tau over the folds, its difference from the committed config (paired over the folds,
-with its standard error) and the evaluations per row; the config committed before cost-aware
-tuning is the reference line.
+train to validation), and scored on the fold, as do_hpo confirms its candidates
+(anb/hpo/cross_validation.py) but over several random partitions. For each learning-rate factor
+it prints the mean Kendall tau over the folds, its difference from the committed config (paired
+over the folds, with its standard error) and the evaluations per row; the config committed
+before cost-aware tuning is the reference line.
 
     python benchmarks/learning_rate_cv.py --target tpuv3/throughput
     python benchmarks/learning_rate_cv.py --target tpuv3/throughput --install 0.25
@@ -31,12 +32,10 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 BEFORE_DIR = HERE / "configs_before_cost_aware_tuning"
 LEARNING_RATE = "param:learning_rate"
-# Rows held out of each fold's training side to early-stop it: the published split's 512 of 4,612.
-EARLY_STOP_SHARE = 1 / 9
 
 
 @lru_cache(maxsize=1)
-def _train_and_val(split_dir: str, device: str | None, metric: str | None):
+def _rows(split_dir: str, device: str | None, metric: str | None):
     from anb.dataset import load_dataset
     from anb.splits import load_split_dir
     from anb.targets import resolve_target
@@ -44,28 +43,18 @@ def _train_and_val(split_dir: str, device: str | None, metric: str | None):
 
     data = load_dataset()
     sides, _ = split_data(data, load_split_dir(split_dir, data), resolve_target(device, metric))
-    return (np.vstack([sides["train"].X, sides["val"].X]), np.concatenate([sides["train"].y, sides["val"].y]))
+    return sides["train"], sides["val"]
 
 
-def fold_rows(n_rows: int, folds: int, repeat: int, fold: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(fit, early-stop, score) row indices of one fold of one repeat."""
-    permutation = np.random.default_rng(repeat).permutation(n_rows)
-    scored = np.array_split(permutation, folds)[fold]
-    rest = np.random.default_rng([repeat, fold]).permutation(np.setdiff1d(permutation, scored))
-    n_stop = int(round(EARLY_STOP_SHARE * len(rest)))
-    return rest[n_stop:], rest[:n_stop], scored
+def score_fold(params: dict, split_dir: str, device: str | None, metric: str | None, folds: int, repeat: int,
+               fold: int) -> tuple[float, float]:
+    """(Kendall tau, evaluations per row) of xgb ``params`` on one fold of one repeat, as do_hpo
+    confirms a candidate (model seed = repeat, one thread)."""
+    from anb.hpo.cross_validation import fold_score
+    from anb.hpo.objective import ValidationCostObjective
 
-
-def score_fold(params: dict, split_dir: str, device: str | None, metric: str | None, folds: int, repeat: int, fold: int) -> tuple[float, float]:
-    """(test Kendall tau, evaluations per row) of one member fitted on one fold, on one thread."""
-    from anb.metrics import evaluate_metrics
-    from anb.training import SideData, fit_members
-
-    X, y = _train_and_val(split_dir, device, metric)
-    fit, stop, scored = fold_rows(len(y), folds, repeat, fold)
-    sides = {"train": SideData(fit, X[fit], y[fit]), "val": SideData(stop, X[stop], y[stop])}
-    [model] = fit_members("xgb", {**params, "nthread": 1}, sides, 1, repeat, progress=False)
-    return evaluate_metrics(y[scored], model.predict(X[scored]))["kendall_tau"], model.evaluations_per_row(X[scored])
+    objective = ValidationCostObjective("xgb", *_rows(split_dir, device, metric), seed=repeat)
+    return fold_score(objective, params, fold, folds, repeat)
 
 
 def install_learning_rate(path: Path, factor: float) -> float:

@@ -11,28 +11,26 @@ XGB accuracy surrogate (authors' README, one seed) is τ 0.917, R² 0.984, MAE 0
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 import pandas as pd
 
+from anb import paths
 from anb.dataset import load_dataset
 from anb.model_config import default_config_path, read_model_params
 from anb.splits import load_split_dir
 from anb.targets import all_targets
 from anb.training import evaluate_sides, fit_members, split_data
 
-DEFAULT_SPLIT = Path(__file__).resolve().parents[2] / "shared" / "data" / "anb" / "default_split"
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", nargs="+", default=["xgb", "lgb"])
     parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--split", default=str(DEFAULT_SPLIT))
+    parser.add_argument("--split", default=None, help="default: default_split/ beside the dataset ($ANB_DATA_DIR)")
     args = parser.parse_args()
 
     data = load_dataset()
-    split = load_split_dir(args.split, data)
+    split = load_split_dir(args.split or paths.data_dir() / "default_split", data)
     rows = []
     for target in all_targets():
         sides, _ = split_data(data, split, target)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Tune xgb and lgb on all nine targets (accuracy + eight device targets) with do_hpo.py, for
 # validation Kendall tau and prediction cost together, then install the picked model configs (the
-# cheapest whose validation tau, a mean over 3 model seeds, is within --tolerance of the best) into
+# cheapest whose tau, for the candidates a 5-fold cross-validation mean, is within --tolerance of the best) into
 # configs/model_configs/gradient_boosting/.
 #
 # Budget per run: WALLTIME_XGB=150 s for xgb and WALLTIME_LGB=100 s for lgb (or WALLTIME for both),

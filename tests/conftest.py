@@ -1,7 +1,11 @@
-"""Shared test set-up: the real dataset from ../shared, and a throw-away surrogate cache.
+"""Shared test set-up: the real data where a user's code finds it, and a throw-away surrogate cache.
 
-Tests read the Accel-NASBench data through the same loader a user gets, pointed at the copy
-beside the checkout with ``ANB_DATA_DIR``. Surrogates the tests build go to a temporary
+The Accel-NASBench dataset is found and read as the package finds and reads it
+(``anb.paths.data_dir()``: ``$ANB_DATA_DIR``, else the download cache, else a download), so
+the suite runs wherever ``example.py`` runs. The files published beside the dataset archive
+(``default_split/``, ``nb_fpga_data_config.json``) are read from the same folder, and the
+NAS-Bench-101 reference data from ``anb.nb101.data_dir()``. A test whose data is not there is
+skipped with a reason that says where it looked. Surrogates the tests build go to a temporary
 ``ANB_HOME`` so the user's own cache is never touched.
 """
 
@@ -13,24 +17,33 @@ from pathlib import Path
 
 import pytest
 
+from anb import paths
+from anb.nb101.data import ENV_DATA_DIR as ENV_NB101_DATA_DIR
+from anb.nb101.data import NASLIB_FILE, OFFICIAL_RECORDS_FILE
+from anb.nb101.data import data_dir as nb101_data_dir
+
 REPO = Path(__file__).resolve().parents[1]
-SHARED_ANB = REPO.parent / "shared" / "data" / "anb"
-DEFAULT_SPLIT = SHARED_ANB / "default_split"
-PUBLISHED_CONFIGS = SHARED_ANB / "published_model_configs"
+# Looked up at import, before the session moves ANB_HOME, so that a dataset in the user's
+# download cache is still found; absolute, so that tests running elsewhere find it too.
+DATA_DIR = Path(os.path.abspath(paths.data_dir()))
+NB101_DIR = Path(os.path.abspath(nb101_data_dir()))
+NB101_RECORDS = NB101_DIR / OFFICIAL_RECORDS_FILE
+NB101_NASLIB = NB101_DIR / NASLIB_FILE
 
 
 @pytest.fixture(scope="session", autouse=True)
 def anb_environment(tmp_path_factory):
-    """``ANB_DATA_DIR`` -> the shared dataset, ``ANB_HOME`` -> a temp dir, unless the caller set them.
+    """``ANB_DATA_DIR`` -> :data:`DATA_DIR`, ``ANB_HOME`` -> a temp dir unless the caller set it.
 
-    CI sets ``ANB_HOME`` to a throw-away folder in which ``example.py`` has just built the
-    default accuracy ensemble; reusing it saves building the same ensemble twice.
+    Pinning ``ANB_DATA_DIR`` keeps the data where it was found once ``ANB_HOME`` moves (the
+    NAS-Bench-101 default follows it). CI sets ``ANB_HOME`` to a throw-away folder in which
+    ``example.py`` has just built the default accuracy ensemble; reusing it saves building the
+    same ensemble twice.
     """
-    saved = {k: os.environ.get(k) for k in ("ANB_DATA_DIR", "ANB_HOME")}
-    if not os.environ.get("ANB_DATA_DIR") and SHARED_ANB.is_dir():
-        os.environ["ANB_DATA_DIR"] = str(SHARED_ANB)
-    if not os.environ.get("ANB_HOME"):
-        os.environ["ANB_HOME"] = str(tmp_path_factory.mktemp("anb_home"))
+    saved = {k: os.environ.get(k) for k in (paths.ENV_DATA_DIR, paths.ENV_HOME)}
+    os.environ[paths.ENV_DATA_DIR] = str(DATA_DIR)
+    if not os.environ.get(paths.ENV_HOME):
+        os.environ[paths.ENV_HOME] = str(tmp_path_factory.mktemp("anb_home"))
     yield
     for key, value in saved.items():
         if value is None:
@@ -39,33 +52,58 @@ def anb_environment(tmp_path_factory):
             os.environ[key] = value
 
 
+def _found_or_skip(find):
+    """``find()``, the package looking for the dataset (and downloading it if it can); skip if it cannot."""
+    from anb.download import DownloadError, HashMismatchError
+
+    try:
+        return find()
+    except HashMismatchError:
+        raise  # the published file changed: a failure, not missing data
+    except DownloadError as exc:
+        pytest.skip(f"no Accel-NASBench dataset: {exc}")
+
+
+@pytest.fixture(scope="session")
+def dataset_archive(anb_environment) -> Path:
+    """The hash-checked dataset archive, for tests that read its files themselves."""
+    from anb.dataset import fetch_dataset
+
+    return _found_or_skip(fetch_dataset)
+
+
 @pytest.fixture(scope="session")
 def real_data(anb_environment):
-    """The real dataset, loaded once per session (skips when ../shared is absent)."""
-    if not SHARED_ANB.is_dir():
-        pytest.skip(f"the Accel-NASBench dataset copy is not at {SHARED_ANB}")
+    """The real dataset, loaded once per session as ``anb.load_dataset()`` loads it."""
     from anb.dataset import load_dataset
 
-    return load_dataset()
+    return _found_or_skip(load_dataset)
+
+
+def _require(path: Path, hint: str) -> Path:
+    if not path.exists():
+        pytest.skip(f"{path} not found; {hint}")
+    return path
+
+
+def beside_dataset(name: str) -> Path:
+    """``name`` from the folder that holds the dataset; skip the test if it is not there.
+
+    These files are published with the dataset but not downloaded with it.
+    """
+    return _require(DATA_DIR / name, f"set {paths.ENV_DATA_DIR} to a folder holding it beside the dataset archive")
+
+
+def require_nb101(path: Path) -> Path:
+    """``path`` if the NAS-Bench-101 reference file is there; skip the test otherwise."""
+    return _require(path, f"set {ENV_NB101_DATA_DIR}, or put it in nb101/ beside the Accel-NASBench data folder")
 
 
 @pytest.fixture(scope="session")
 def default_split(real_data):
     from anb.splits import load_split_dir
 
-    return load_split_dir(DEFAULT_SPLIT, real_data)
-
-
-NB101_DIR = Path(os.environ.get("ANB_NB101_DATA_DIR", REPO.parent / "shared" / "data" / "nb101"))
-NB101_RECORDS = NB101_DIR / "nb101_official_records_30.json"
-NB101_NASLIB = NB101_DIR / "naslib_zc_nasbench101_500.json"
-
-
-def require_nb101(path: Path) -> Path:
-    """``path`` if the NAS-Bench-101 reference file is there; skip the test otherwise."""
-    if not path.exists():
-        pytest.skip(f"NAS-Bench-101 reference data {path} not found; set ANB_NB101_DATA_DIR")
-    return path
+    return load_split_dir(beside_dataset("default_split"), real_data)
 
 
 @pytest.fixture(scope="session")

@@ -33,7 +33,6 @@ from configurationspaces.efficientnet_encoding import decode_values
 from configurationspaces.searchspaces import EfficientNetSS
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_ANB = Path(__file__).resolve().parents[2] / "shared/data/anb"
 PYTHON = sys.executable
 
 # Boosting parameters that fit 240 rows in a fraction of a second; tests patch them in for the

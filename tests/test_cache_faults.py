@@ -146,7 +146,7 @@ def test_a_damaged_manifest_is_replaced_on_the_next_request(members, home, monke
     monkeypatch.setattr(store, "build", lambda family, target, where, n, progress: built.append(where) or cached(
         members, home))
     with pytest.warns(UserWarning, match="discarding a damaged cache entry.*does not match its own sha256"):
-        ensemble = ANBEnsemble("xgb", progress=False).load_ensemble()
+        ensemble = ANBEnsemble("xgb", progress=False, source="cache").load_ensemble()
     assert built == [entry] and len(ensemble.members) == 2
 
 
@@ -161,14 +161,14 @@ def test_a_one_member_local_build_warns_default_users_with_the_rebuild_command(h
                   {"target": ACCURACY.__dict__, "origin": store.LOCAL_BUILD})
     with pytest.warns(UserWarning, match=r"has 1 member\(s\), built on an earlier request for that many; its members' "
                                          r"spread is 0. To rebuild it with 5: anb build --model xgb --members 5 --force"):
-        ensemble = ANBEnsemble("xgb", progress=False)
+        ensemble = ANBEnsemble("xgb", progress=False, source="cache")
         _, std = ensemble.query(archs[:3])
     assert np.all(std == 0)
 
 
 def test_a_small_imported_or_published_ensemble_is_used_without_that_warning(members, home, recwarn):
     cached(members, home)  # no "origin": not a local build
-    ANBEnsemble("xgb", progress=False).load_ensemble()
+    ANBEnsemble("xgb", progress=False, source="cache").load_ensemble()
     assert not [w for w in recwarn if "member(s)" in str(w.message)]
 
 
@@ -218,7 +218,7 @@ def test_an_interrupted_fit_leaves_no_run_directory(quick_fit, tmp_path, monkeyp
 QUERY = textwrap.dedent("""
     import numpy as np, anb
     from helpers_store import sample_architectures
-    mean, std = anb.ANBEnsemble("xgb", progress=False).query(sample_architectures(4, seed=1))
+    mean, std = anb.ANBEnsemble("xgb", progress=False, source="cache").query(sample_architectures(4, seed=1))
     print(len(mean), bool(np.all(np.isfinite(mean))))
 """)
 

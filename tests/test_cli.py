@@ -79,7 +79,7 @@ def test_devices_prints_a_table_of_every_device_metric_and_unit(capsys, cached_a
     code, out, err = run(capsys, "devices")
     assert code == 0 and err == ""
     lines = out.splitlines()
-    assert lines[0].split() == ["device", "metric", "unit", "cached", "description"]
+    assert lines[0].split() == ["device", "metric", "unit", "shipped", "cached", "description"]
     rows = [line.split() for line in lines[1:]]
     pairs = {(row[0], row[1]): row for row in rows}
     assert pairs[("-", "accuracy")][2] == "%"
@@ -88,12 +88,13 @@ def test_devices_prints_a_table_of_every_device_metric_and_unit(capsys, cached_a
     for device in ("vck190", "zcu102"):
         assert pairs[(device, "latency")][2] == "ms"
     assert len(rows) == 1 + 6 + 2
-    assert pairs[("a100", "throughput")][3] == "xgb"  # the cached entry is shown
-    assert pairs[("3090", "throughput")][3] == "no"
+    assert all(row[3] == "xgb" for row in rows)  # every built-in target ships
+    assert pairs[("a100", "throughput")][4] == "xgb"  # the cached entry is shown
+    assert pairs[("3090", "throughput")][4] == "no"
 
 
 def test_query_json_gives_the_cached_ensembles_predictions(capsys, cached_a100, tiny_members):
-    code, out, err = run(capsys, "query", "--device", "a100", "--random", "4", "--seed", "1", "--json")
+    code, out, err = run(capsys, "query", "--device", "a100", "--source", "cache", "--random", "4", "--seed", "1", "--json")
     assert code == 0, err
     records = json.loads(out)
     assert len(records) == 4
@@ -107,7 +108,7 @@ def test_query_reads_architectures_from_a_file_and_prints_a_table(capsys, cached
     archs = sample_architectures(3, seed=8)
     source = tmp_path / "archs.json"
     source.write_text(json.dumps(architecture_dicts(archs)))
-    code, out, err = run(capsys, "query", "--device", "a100", "--input", str(source))
+    code, out, err = run(capsys, "query", "--device", "a100", "--source", "cache", "--input", str(source))
     assert code == 0, err
     lines = out.splitlines()
     assert lines[0] == "a100/throughput from xgb_accel (2 members)"
@@ -120,7 +121,7 @@ def test_query_takes_one_architecture_object_as_input(capsys, cached_a100, tiny_
     archs = sample_architectures(1, seed=9)
     source = tmp_path / "one.json"
     source.write_text(json.dumps(architecture_dicts(archs)[0]))
-    code, out, err = run(capsys, "query", "--device", "a100", "--input", str(source), "--json")
+    code, out, err = run(capsys, "query", "--device", "a100", "--source", "cache", "--input", str(source), "--json")
     assert code == 0, err
     (record,) = json.loads(out)
     np.testing.assert_allclose(record[MEAN], members_mean(tiny_members, archs)[0], rtol=1e-6)
@@ -208,7 +209,7 @@ def test_a_damaged_entry_without_any_source_is_a_one_line_error(capsys, cached_a
     monkeypatch.setenv("ANB_DATA_DIR", str(tmp_path / "no_data"))
     monkeypatch.setattr("anb.dataset.DATASET_URL", closed_port_url("anb_dataset_jsons.tar.gz"))
     with pytest.warns(UserWarning, match="discarding a damaged cache entry"):
-        code, out, err = run(capsys, "query", "--device", "a100", "--json")
+        code, out, err = run(capsys, "query", "--device", "a100", "--source", "cache", "--json")
     assert code == 2
     assert_one_line_error(err, "query", "could not download the Accel-NASBench dataset", "by hand")
 
@@ -220,7 +221,7 @@ def test_the_console_script(cached_a100, home, tiny_members):
     script = shutil.which("anb", path=str(Path(sys.executable).parent))
     assert script, "the anb console script is not installed beside this Python"
     env = {**os.environ, "ANB_HOME": str(home)}
-    ok = subprocess.Popen([script, "query", "--device", "a100", "--random", "3", "--seed", "5", "--json"],
+    ok = subprocess.Popen([script, "query", "--device", "a100", "--source", "cache", "--random", "3", "--seed", "5", "--json"],
                           env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     bad = subprocess.Popen([script, "query", "--device", "a10"], env=env,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -12,9 +12,6 @@ import pytest
 from anb import dataset
 from anb.dataset import DatasetNotFoundError, load_dataset
 from anb.download import DownloadError
-from conftest import SHARED_ANB
-
-ARCHIVE = SHARED_ANB / dataset.ARCHIVE_NAME
 
 
 def test_real_dataset_loads_one_row_per_file_with_every_target(real_data):
@@ -43,23 +40,23 @@ def test_report_names_nulls_and_duplicates(real_data):
     assert "13 architecture(s) measured more than once" in report.summary()
 
 
-def test_directory_and_archive_give_the_same_frame(real_data, tmp_path):
-    with tarfile.open(ARCHIVE) as tar:
+def test_directory_and_archive_give_the_same_frame(real_data, dataset_archive, tmp_path):
+    with tarfile.open(dataset_archive) as tar:
         tar.extractall(tmp_path, filter="data")
     from_dir = load_dataset(tmp_path)
     assert from_dir.drop(columns=[]).equals(real_data)
 
 
-def _write_results(directory: Path, real_data, n: int) -> None:
+def _write_results(directory: Path, archive: Path, n: int) -> None:
     directory.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(ARCHIVE) as tar:
+    with tarfile.open(archive) as tar:
         members = [m for m in tar if m.name.endswith(".json")][:n]
         for m in members:
             (directory / Path(m.name).name).write_bytes(tar.extractfile(m).read())
 
 
-def test_malformed_and_invalid_files_are_skipped_with_a_warning(real_data, tmp_path):
-    _write_results(tmp_path, real_data, 20)
+def test_malformed_and_invalid_files_are_skipped_with_a_warning(dataset_archive, tmp_path):
+    _write_results(tmp_path, dataset_archive, 20)
     (tmp_path / "result_9001.json").write_text("{not json")
     (tmp_path / "result_9002.json").write_text(json.dumps({"architecture": {}}))
     good = json.loads(next(tmp_path.glob("result_*.json")).read_text())
@@ -95,11 +92,9 @@ def http_server(tmp_path):
     server.server_close()
 
 
-def test_fetch_downloads_and_checks_the_hash(http_server, tmp_path, monkeypatch):
-    if not ARCHIVE.is_file():
-        pytest.skip("no local copy of the archive to serve")
+def test_fetch_downloads_and_checks_the_hash(dataset_archive, http_server, tmp_path, monkeypatch):
     root, url = http_server
-    shutil.copy(ARCHIVE, root / dataset.ARCHIVE_NAME)
+    shutil.copy(dataset_archive, root / dataset.ARCHIVE_NAME)
     monkeypatch.setattr(dataset, "DATASET_URL", f"{url}/{dataset.ARCHIVE_NAME}")
     monkeypatch.setenv("ANB_DATA_DIR", str(tmp_path / "cache"))
     frame = load_dataset()

@@ -201,8 +201,9 @@ def test_n_members_takes_the_first_members_of_a_larger_cached_ensemble(accuracy,
     assert len(everything.members) == MEMBERS
 
 
-def test_n_members_beyond_the_cached_ensemble_warns_with_the_rebuild_command(accuracy, ss):
-    many = anb.ANBEnsemble("xgb", n_members=MEMBERS + 3, progress=False)
+def test_n_members_beyond_the_cached_ensemble_warns_with_the_rebuild_command(real_data):
+    anb.ANBEnsemble("xgb", n_members=MEMBERS, source="cache", progress=False).load_ensemble()
+    many = anb.ANBEnsemble("xgb", n_members=MEMBERS + 3, source="cache", progress=False)
     with pytest.warns(UserWarning, match=rf"has {MEMBERS} members, fewer than n_members={MEMBERS + 3}.*"
                                          rf"anb build --model xgb --members {MEMBERS + 3} --force"):
         many.load_ensemble()

@@ -8,7 +8,7 @@ import pytest
 
 import fit_model
 from anb.ensemble_io import load_ensemble_dir
-from conftest import DEFAULT_SPLIT, REPO
+from conftest import REPO, beside_dataset
 
 
 @pytest.fixture(scope="module")
@@ -26,9 +26,10 @@ def quick_config(tmp_path_factory):
 
 
 def test_fit_model_with_the_original_flags_writes_a_complete_run(real_data, quick_config, tmp_path, capsys):
+    published_split = beside_dataset("default_split")
     code = fit_model.main([
         "--model", "xgb_accel", "--device", "zcu102", "--metric", "latency", "--model_config_path", str(quick_config),
-        "--data_splits_root", str(DEFAULT_SPLIT), "--log_dir", str(tmp_path), "--seed", "3", "--ensemble", "--ensemble-size", "2",
+        "--data_splits_root", str(published_split), "--log_dir", str(tmp_path), "--seed", "3", "--ensemble", "--ensemble-size", "2",
     ])
     assert code == 0
     printed = capsys.readouterr().out
@@ -49,7 +50,7 @@ def test_fit_model_with_the_original_flags_writes_a_complete_run(real_data, quic
     assert json.loads((run / "data_config.json").read_text())["kfold"] == {"n_splits": 9, "fold": 3}
     assert json.loads((run / "model_config.json").read_text())["max_depth"] == 5
     assert set(json.loads((run / "test_paths.json").read_text())) == {p.split("/")[-1] for p in
-                                                                        json.loads((DEFAULT_SPLIT / "test_paths.json").read_text())}
+                                                                        json.loads((published_split / "test_paths.json").read_text())}
 
 
 def test_without_split_flags_fit_model_uses_the_package_default_split(real_data, quick_config, tmp_path):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import tarfile
@@ -14,23 +13,14 @@ import pandas as pd
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(__file__).resolve().parents[2] / "shared/data/anb"
-ARCHIVE = SHARED / "anb_dataset_jsons.tar.gz"
 N_FILES = 300
-
-pytestmark = pytest.mark.skipif(not ARCHIVE.is_file(), reason=f"no local Accel-NASBench data at {SHARED}")
-
-
-@pytest.fixture(autouse=True)
-def local_data(monkeypatch):
-    monkeypatch.setenv("ANB_DATA_DIR", str(SHARED))
 
 
 @pytest.fixture(scope="module")
-def subsample(tmp_path_factory) -> Path:
+def subsample(dataset_archive, tmp_path_factory) -> Path:
     """The first N_FILES result JSONs of the real dataset, as a directory."""
     out = tmp_path_factory.mktemp("anb_subsample")
-    with tarfile.open(ARCHIVE) as archive:
+    with tarfile.open(dataset_archive) as archive:
         written = 0
         for member in archive:
             if member.isfile() and Path(member.name).name.startswith("result_"):
@@ -112,11 +102,10 @@ def test_short_hpo_writes_a_config_that_fit_model_uses(subsample, fast_space, tm
     fit_model = REPO / "fit_model.py"
     if not fit_model.is_file():
         pytest.skip("fit_model.py is not there yet")
-    env = {**os.environ, "ANB_DATA_DIR": str(SHARED)}
     done = subprocess.run(
         [sys.executable, str(fit_model), "--dataset_root", str(subsample), "--model", "xgb",
          "--model_config_path", str(tuned), "--log_dir", str(tmp_path / "fit"), "--seed", "3"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
     )
     assert done.returncode == 0, done.stderr
     [used] = (tmp_path / "fit").rglob("model_config.json")
@@ -301,3 +290,54 @@ def test_the_pick_uses_the_confirmed_means_where_a_table_has_them():
     table[CONFIRMED_COST] = [9100.0, 3900.0, 2100.0, np.nan, np.nan]
     assert pick_cheapest_within(table, 0.002)["trial"] == 2
     assert pick_cheapest_within(table, 0.005)["trial"] == 3
+
+
+def test_cross_validation_folds_partition_the_rows_and_hold_out_a_ninth_to_early_stop():
+    from anb.hpo.cross_validation import fold_rows
+
+    n, folds = 1000, 5
+    scored_all = []
+    for fold in range(folds):
+        fit, stop, scored = fold_rows(n, folds, repeat=0, fold=fold)
+        assert not (set(fit) & set(stop)) and not ((set(fit) | set(stop)) & set(scored))
+        assert len(fit) + len(stop) + len(scored) == n and len(stop) == round((n - len(scored)) / 9)
+        scored_all.append(scored)
+        assert all(np.array_equal(a, b) for a, b in zip((fit, stop, scored), fold_rows(n, folds, 0, fold)))
+    assert np.array_equal(np.sort(np.concatenate(scored_all)), np.arange(n))
+    assert not np.array_equal(fold_rows(n, folds, 1, 0)[2], scored_all[0])
+
+
+def test_candidates_are_confirmed_by_cross_validation_on_train_and_validation_rows(subsample, fast_space):
+    from anb.dataset import load_dataset
+    from anb.hpo import ValidationCostObjective, pick_cheapest_within
+    from anb.hpo.confirmation import confirm_candidates
+    from anb.hpo.cross_validation import CV_FOLDS, fold_score
+    from anb.hpo.selection import CONFIRMED_COST, CONFIRMED_TAU
+    from anb.model_config import read_configspace
+    from anb.splits import random_split
+    from anb.targets import resolve_target
+    from anb.training import split_data
+
+    data = load_dataset(subsample)
+    sides, _ = split_data(data, random_split(data, 0.8, 0.1, 0.1, seed=1), resolve_target("a100", "throughput"))
+    objective = ValidationCostObjective("xgb", sides["train"], sides["val"], seed=2)
+    space = read_configspace(fast_space)
+    default = dict(space.get_default_configuration())
+    rates = (0.1, 0.2, 0.3)
+    table = pd.DataFrame([{**default, "param:learning_rate": rate, "trial": i + 1} for i, rate in enumerate(rates)])
+    table["val_tau"] = [0.95, 0.949, 0.90]  # the third lies outside 3 tolerances: not a candidate
+    table["evaluations_per_row"] = [3000.0, 2000.0, 500.0]
+
+    confirmed = confirm_candidates(table, space, objective, 0.002, progress=False)
+    assert confirmed[CONFIRMED_TAU].notna().tolist() == [True, True, False]
+    config = {**default, "param:learning_rate": 0.2}
+    taus, costs = np.array([fold_score(objective, config, fold) for fold in range(CV_FOLDS)]).T
+    assert confirmed.loc[1, CONFIRMED_TAU] == pytest.approx(taus.mean())
+    assert confirmed.loc[1, CONFIRMED_COST] == pytest.approx(costs.mean())
+    assert 0.5 < taus.min() and taus.max() < 1
+    # Folds fitted in worker processes give the same numbers, and the pick reads the CV means.
+    in_parallel = confirm_candidates(table, space, objective, 0.002, n_workers=2, progress=False)
+    assert np.allclose(in_parallel[CONFIRMED_TAU], confirmed[CONFIRMED_TAU], equal_nan=True)
+    picked = pick_cheapest_within(confirmed, 0.002)
+    eligible = confirmed[confirmed[CONFIRMED_TAU] >= confirmed[CONFIRMED_TAU].max() - 0.002]
+    assert picked[CONFIRMED_COST] == eligible[CONFIRMED_COST].min()

@@ -20,21 +20,18 @@ from anb.ensemble_io import LEGACY_FEATURE_VERSION, verify_ensemble
 from anb.targets import resolve_target
 from configurationspaces.efficientnet_encoding import encode
 from configurationspaces.searchspaces import EfficientNetSS
-from helpers_store import SHARED_ANB, set_home, staging_leftovers
+from helpers_store import set_home, staging_leftovers
 
 N_REAL = 300
 ROUNDS = 40
 DATA_CONFIG = {"train_val_test_split": {"train": 0.8, "val": 0.1, "test": 0.1}}
 
-ARCHIVE = SHARED_ANB / "anb_dataset_jsons.tar.gz"
-pytestmark = pytest.mark.skipif(not ARCHIVE.is_file(), reason=f"no Accel-NASBench dataset at {SHARED_ANB}")
-
 
 @pytest.fixture(scope="module")
-def real_rows(tmp_path_factory):
+def real_rows(dataset_archive, tmp_path_factory):
     """N_REAL real result JSONs from the dataset archive, loaded (a subset keeps it fast)."""
     folder = tmp_path_factory.mktemp("real_subset")
-    with tarfile.open(ARCHIVE) as archive:
+    with tarfile.open(dataset_archive) as archive:
         for member in archive:
             name = Path(member.name).name
             if member.isfile() and name.startswith("result_") and name.endswith(".json"):
@@ -110,28 +107,28 @@ def test_import_legacy_then_query_gives_the_original_predictions(legacy_download
     shutil.rmtree(download)  # the converted cache stands on its own
 
     configs = EfficientNetSS(seed=11).random_sample(25)
-    mean, std = ANBEnsemble("xgb").query(configs)
+    mean, std = ANBEnsemble("xgb", source="cache").query(configs)
     np.testing.assert_allclose(mean, _original_mean(accuracy, configs), rtol=1e-5)
     assert (std > 0).any()  # two different members
-    accel = ANBEnsemble("xgb_accel", device="tpuv2")
+    accel = ANBEnsemble("xgb_accel", device="tpuv2", source="cache")
     assert accel.model == "xgb_accel"
     tpu_mean, _ = accel.query(configs)
     np.testing.assert_allclose(tpu_mean, _original_mean(tpu, configs), rtol=1e-5)
     # The same architectures in another input form give the same answer.
     dicts = [dict(c) for c in configs]
-    np.testing.assert_allclose(ANBEnsemble("xgb").query(dicts)[0], mean)
+    np.testing.assert_allclose(ANBEnsemble("xgb", source="cache").query(dicts)[0], mean)
 
 
 def test_a_second_import_replaces_the_first(legacy_download, home, real_rows, tmp_path):
     download, accuracy, _ = legacy_download
     assert cli.main(["import-legacy", str(download / "anb_models_0_9")]) == 0
     configs = EfficientNetSS(seed=2).random_sample(10)
-    first, _ = ANBEnsemble("xgb").query(configs)
+    first, _ = ANBEnsemble("xgb", source="cache").query(configs)
 
     newer = tmp_path / "newer" / "anb_models_0_9"
     boosters = _write_members(newer / "xgb", encode(real_rows), real_rows["val_top5"].to_numpy(), seed=5)
     assert cli.main(["import-legacy", str(newer.parent)]) == 0
-    second, _ = ANBEnsemble("xgb").query(configs)
+    second, _ = ANBEnsemble("xgb", source="cache").query(configs)
     np.testing.assert_allclose(second, _original_mean(boosters, configs), rtol=1e-5)
     assert not np.allclose(first, second)
 

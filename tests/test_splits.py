@@ -3,7 +3,7 @@ import json
 import pytest
 
 from anb.splits import kfold_split, load_split_dir, random_split, split_from_data_config
-from conftest import SHARED_ANB
+from conftest import beside_dataset
 
 
 def _arch_of(data, names):
@@ -28,7 +28,7 @@ def test_random_split_keeps_duplicates_together_and_is_seeded(real_data):
 
 
 def test_data_config_of_the_original(real_data):
-    config = json.loads((SHARED_ANB / "nb_fpga_data_config.json").read_text())
+    config = json.loads(beside_dataset("nb_fpga_data_config.json").read_text())
     split = split_from_data_config(config, real_data, seed=2021)
     assert abs(split.sizes()["train"] - 0.8 * len(real_data)) < 10
     with pytest.raises(ValueError, match="train_val_test_split"):

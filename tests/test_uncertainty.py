@@ -138,7 +138,7 @@ def test_an_entry_of_the_old_manifest_format_is_rebuilt_with_a_calibration(real_
     del old["format_version"]  # what anb wrote before calibrations
     write_manifest(entry, old)
     with pytest.warns(UserWarning, match="manifest format 1, this anb reads format 2"):
-        ensemble = anb.ANBEnsemble("xgb", progress=False).load_ensemble()
+        ensemble = anb.ANBEnsemble("xgb", progress=False, source="cache").load_ensemble()
     manifest = read_manifest(entry)
     assert manifest["format_version"] == MANIFEST_FORMAT and manifest["origin"] == store.LOCAL_BUILD
     assert SpreadCalibration.from_dict(manifest["calibration"]).n_rows_ >= MIN_ROWS
@@ -152,7 +152,7 @@ def test_an_ensemble_without_a_calibration_warns_and_uses_the_raw_spread(tmp_pat
     save_ensemble(store.entry_dir("xgb", target, home), fit_members(archs, synthetic_throughput(archs)),
                   {"target": target.__dict__, "imported_from": "a legacy download"})
     with pytest.warns(UserWarning, match="holds no calibration.*raw spread"):
-        ensemble = anb.ANBEnsemble("xgb", progress=False).load_ensemble()
+        ensemble = anb.ANBEnsemble("xgb", progress=False, source="cache").load_ensemble()
     members = ensemble.query_members(archs[:50])
     mean, std = ensemble.query(archs[:50])
     np.testing.assert_array_equal(std, members.std(axis=0))

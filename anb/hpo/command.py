@@ -103,7 +103,7 @@ def main(argv=None) -> int:
         print(f"do_hpo.py: error: {exc}", file=sys.stderr)
         return 2
     print(f"picked: validation tau {result.val_tau:.4f}, {result.evaluations_per_row:,.0f} evaluations per row "
-          f"(means over the confirmation seeds), "
+          f"(means over the cross-validation folds), "
           f"after {result.n_trials} trial(s): {result.params}")
     for name, path in result.files.items():
         print(f"{name}: {path}")

@@ -1,35 +1,49 @@
-"""Fitting a run's candidate configurations again with more model seeds (see :mod:`anb.hpo.selection`)."""
+"""Scoring a run's candidate configurations again by cross-validation (see :mod:`anb.hpo.selection`
+for which trials are candidates, :mod:`anb.hpo.cross_validation` for the folds)."""
 
 from __future__ import annotations
+
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import pandas as pd
 from ConfigSpace import ConfigurationSpace
 from tqdm.auto import tqdm
 
-from anb.hpo.objective import ERROR, ValidationCostObjective
+from anb.hpo.cross_validation import CV_FOLDS, fold_score
+from anb.hpo.objective import ValidationCostObjective
 from anb.hpo.results import trial_config
-from anb.hpo.selection import CONFIRM_SEEDS, CONFIRMED_COST, CONFIRMED_TAU, confirmation_candidates
+from anb.hpo.selection import CONFIRMED_COST, CONFIRMED_TAU, confirmation_candidates
 
 
 def confirm_candidates(history: pd.DataFrame, space: ConfigurationSpace, objective: ValidationCostObjective,
-                       tolerance: float, progress: bool = True) -> pd.DataFrame:
-    """``history`` with the candidates' mean validation tau and evaluations per row over
-    ``CONFIRM_SEEDS`` model seeds (the trial's own and the next ones), NaN for other trials."""
+                       tolerance: float, n_workers: int = 1, progress: bool = True) -> pd.DataFrame:
+    """``history`` with the candidates' mean Kendall tau and evaluations per row over the
+    ``CV_FOLDS`` folds of a cross-validation over train + validation, NaN for other trials.
+    ``n_workers`` > 1 fits that many folds side by side, in processes."""
     candidates = confirmation_candidates(history, tolerance)
     history = history.copy()
     history[CONFIRMED_TAU] = np.nan
     history[CONFIRMED_COST] = np.nan
-    reseeded = [objective.with_seed(objective.seed + k) for k in range(1, CONFIRM_SEEDS)]
-    for index, trial in tqdm(candidates.iterrows(), total=len(candidates), desc="confirming candidates",
-                             disable=not progress):
-        config = trial_config(trial, space)
-        taus, costs = [trial["val_tau"]], [trial["evaluations_per_row"]]
-        for seeded in reseeded:
-            values, info = seeded(config)
-            taus.append(1.0 - values[ERROR])
-            costs.append(info["evaluations_per_row"])
-        history.loc[index, CONFIRMED_TAU] = float(np.mean(taus))
-        history.loc[index, CONFIRMED_COST] = float(np.mean(costs))
+    jobs = [(index, trial_config(trial, space), fold) for index, trial in candidates.iterrows() for fold in range(CV_FOLDS)]
+    bar = tqdm(total=len(jobs), desc=f"confirming {len(candidates)} candidates ({CV_FOLDS}-fold CV)", disable=not progress)
+    scores: dict = {index: [] for index in candidates.index}
+    if n_workers > 1:
+        # Spawned, not forked: a fork of a process whose threads (xgboost's OpenMP pool, numba's
+        # loader) hold locks can leave the child waiting on a lock no thread will release.
+        with ProcessPoolExecutor(n_workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures = [(index, pool.submit(fold_score, objective, config, fold)) for index, config, fold in jobs]
+            for index, future in futures:
+                scores[index].append(future.result())
+                bar.update()
+    else:
+        for index, config, fold in jobs:
+            scores[index].append(fold_score(objective, config, fold))
+            bar.update()
+    bar.close()
+    for index, folds in scores.items():
+        taus, costs = np.array(folds).T
+        history.loc[index, CONFIRMED_TAU] = float(taus.mean())
+        history.loc[index, CONFIRMED_COST] = float(costs.mean())
     return history
-

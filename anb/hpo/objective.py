@@ -20,7 +20,6 @@ The measured prediction time per row is recorded beside them for the report.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import time
@@ -58,12 +57,6 @@ class ValidationCostObjective:
         self.seed = int(seed)
         self.n_threads = int(n_threads)
 
-    def with_seed(self, seed: int) -> ValidationCostObjective:
-        """The same objective with another model seed."""
-        other = copy.copy(self)
-        other.seed = int(seed)
-        return other
-
     def params(self, config: Configuration | dict) -> dict:
         params = config_to_params(dict(config))
         thread_param = family_class(self.family).thread_param
@@ -71,20 +64,30 @@ class ValidationCostObjective:
             params[thread_param] = self.n_threads
         return params
 
+    def fitted(self, config: Configuration | dict, X_fit: np.ndarray, y_fit: np.ndarray, X_stop: np.ndarray,
+               y_stop: np.ndarray):
+        """A model of ``config`` fitted on the ``fit`` rows and early-stopped on the ``stop`` rows."""
+        model = make_surrogate(self.family, self.params(config), seed=self.seed)
+        model.fit(X_fit, y_fit, X_stop, y_stop)
+        return model
+
+    @staticmethod
+    def rank_tau(y: np.ndarray, predicted: np.ndarray) -> float:
+        """Kendall tau of ``predicted`` against ``y``; 0 for a constant prediction, which ranks nothing."""
+        tau = float(stats.kendalltau(y, predicted).statistic)
+        return tau if np.isfinite(tau) else 0.0
+
     def __call__(self, config: Configuration, seed: int = 0) -> tuple[dict[str, float], dict]:
         """``({objective: value}, extra info)``. SMAC's ``seed`` is ignored: the model seed is fixed."""
-        model = make_surrogate(self.family, self.params(config), seed=self.seed)
-        model.fit(self.X_train, self.y_train, self.X_val, self.y_val)
+        model = self.fitted(config, self.X_train, self.y_train, self.X_val, self.y_val)
         predicted = model.predict(self.X_val)
-        tau = float(stats.kendalltau(self.y_val, predicted).statistic)
         evaluations = model.evaluations_per_row(self.X_val)
         info = {"val_rmse": float(np.sqrt(np.mean((predicted - self.y_val) ** 2))),
                 "evaluations_per_row": evaluations, "us_per_row": _timed_us_per_row(model, self.X_val)}
         rounds = _rounds_used(model)
         if rounds is not None:
             info["rounds"] = rounds
-        # A constant prediction has no defined tau; it ranks nothing.
-        error = 1.0 - tau if np.isfinite(tau) else 1.0
+        error = 1.0 - self.rank_tau(self.y_val, predicted)
         return {ERROR: error, COST: float(np.log10(max(evaluations, 1.0)))}, info
 
     def fingerprint(self) -> str:

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from anb.hpo.selection import CONFIRM_SEEDS, CONFIRMED_COST, CONFIRMED_TAU
+from anb.hpo.cross_validation import CV_FOLDS
+from anb.hpo.selection import CONFIRMED_COST, CONFIRMED_TAU
 from anb.targets import Target
 
 
@@ -51,13 +52,13 @@ def plot_pareto(history: pd.DataFrame, target: Target, path: Path, picked: pd.Se
         front = ok[ok["pareto"]].sort_values("evaluations_per_row")
         ax.step(front["evaluations_per_row"], front["val_tau"], where="post", color="tab:blue", marker="o", ms=4,
                 label="Pareto front")
-        # Where the candidates were confirmed with more seeds, the rule (and so the band and the
-        # pick) works on their means.
+        # Where the candidates were confirmed by cross-validation, the rule (and so the band and
+        # the pick) works on their means over the folds.
         tau, cost, label = "val_tau", "evaluations_per_row", "best"
         if CONFIRMED_TAU in ok and ok[CONFIRMED_TAU].notna().any():
             confirmed = ok[ok[CONFIRMED_TAU].notna()]
             ax.scatter(confirmed[CONFIRMED_COST], confirmed[CONFIRMED_TAU], s=40, marker="D", facecolors="none",
-                       edgecolors="tab:purple", label=f"candidate, mean of {CONFIRM_SEEDS} seeds", zorder=3)
+                       edgecolors="tab:purple", label=f"candidate, {CV_FOLDS}-fold CV mean", zorder=3)
             tau, cost, label = CONFIRMED_TAU, CONFIRMED_COST, "best mean"
         if tolerance is not None:
             ax.axhline(ok[tau].max() - tolerance, color="tab:green", ls="--", lw=1, label=f"{label} - {tolerance:g}")

@@ -5,12 +5,12 @@ Files written into the run directory:
 ``runhistory.csv``
     one row per trial in finishing order: validation Kendall tau, best so far, whether it is on
     the Pareto front, evaluations and measured microseconds per row, validation RMSE, status,
-    hyperparameters, and for the candidates the means over more model seeds that the pick uses
-    (``confirmed_val_tau``, ``confirmed_evaluations_per_row``);
+    hyperparameters, and for the candidates the means over the cross-validation folds that the
+    pick uses (``cv_tau``, ``cv_evaluations_per_row``);
 ``pareto_front.csv``
     the trials on the front of validation tau against evaluations per row, cheapest first;
 ``incumbent.json``
-    the picked configuration (the cheapest within the tolerance of the best mean tau), its
+    the picked configuration (the cheapest within the tolerance of the best cross-validated tau), its
     library parameters and figures, next to the best-tau trial's;
 ``<model>_configspace.json``
     the search space with the picked configuration as defaults, usable as
@@ -31,7 +31,8 @@ from ConfigSpace import ConfigurationSpace
 from ConfigSpace.hyperparameters import IntegerHyperparameter
 
 from anb.hpo.plots import plot_best, plot_pareto
-from anb.hpo.selection import CONFIRM_SEEDS, CONFIRMED_COST, CONFIRMED_TAU, pareto_mask, pick_cheapest_within
+from anb.hpo.cross_validation import CV_FOLDS
+from anb.hpo.selection import CONFIRMED_COST, CONFIRMED_TAU, pareto_mask, pick_cheapest_within
 from anb.hpo.space import space_with_defaults
 from anb.model_config import config_file_name, config_to_params
 from anb.splits import write_json_atomic
@@ -116,8 +117,8 @@ def write_results(run_dir: Path, settings, space: ConfigurationSpace, history: p
     params = config_to_params(config)
     write_json_atomic(files["incumbent"], {
         "model": settings.model, "target": settings.target, "column": settings.column,
-        "rule": f"cheapest with validation Kendall tau within {tolerance:g} of the best, on the mean of "
-                f"{CONFIRM_SEEDS} model seeds for the candidates", "tolerance": tolerance,
+        "rule": f"cheapest with Kendall tau within {tolerance:g} of the best, for the candidates on their "
+                f"mean over a {CV_FOLDS}-fold cross-validation over train + validation", "tolerance": tolerance,
         "config": config, "params": params, "trial": int(picked["trial"]), **_figures(picked),
         "best": {"trial": int(best["trial"]), **_figures(best)},
         "n_trials": int(len(history)), "n_successful": int(history["val_tau"].notna().sum()),

@@ -170,7 +170,8 @@ def run_hpo(*, family: str, model: str, target: Target, space: ConfigurationSpac
     if not len(history) or not np.isfinite(history["val_tau"]).any():
         write_history_files(run_dir, history, target)
         raise HPOError(f"no trial succeeded; see {run_dir / RUNHISTORY_FILE} for the errors")
-    history = confirm_candidates(history, space, objective, tolerance, progress=progress is not None)
+    history = confirm_candidates(history, space, objective, tolerance, n_workers=int(n_workers),
+                                 progress=progress is not None)
     return write_results(run_dir, settings, space, history, target, tolerance)
 
 

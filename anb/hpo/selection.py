@@ -7,12 +7,12 @@ lower error. The default tolerance, 0.002 in tau, is the slack within which two 
 taken to rank alike (the bound benchmarks/cost_fidelity.py checks on the test side); on most
 targets it buys several-fold cheaper models.
 
-One trial is one model seed, and the spread between seeds of the same configuration is about
-the size of the tolerance: over a hundred trials the best single-seed tau is partly luck, which
-moves the bar up and the pick to a costlier model. So the candidates, the front's trials within
-``CONFIRM_BAND`` tolerances of the best, are fitted again with more seeds (:mod:`anb.hpo.confirmation`)
-and, where a table has those means (``confirmed_val_tau``, ``confirmed_evaluations_per_row``),
-the rule is applied to them.
+One trial is one model seed scored on the validation side, and on a noisy target a config's tau
+there moves by about the tolerance from seed to seed: over a hundred trials the best single-seed
+tau is partly luck, which moves the bar up and the pick to a costlier model. So the candidates,
+the front's trials within ``CONFIRM_BAND`` tolerances of the best, are scored again by
+cross-validation over the train and validation rows (:mod:`anb.hpo.confirmation`) and, where a
+table has those means (``cv_tau``, ``cv_evaluations_per_row``), the rule is applied to them.
 """
 
 from __future__ import annotations
@@ -21,14 +21,13 @@ import numpy as np
 import pandas as pd
 
 DEFAULT_TOLERANCE = 0.002
-# Model seeds per confirmed candidate, the trial's own included.
-CONFIRM_SEEDS = 3
 # Candidates for confirmation lie within this many tolerances of the best single-seed tau: the
 # seed-to-seed spread of a config's tau is about one tolerance, so one further down rarely comes
 # within the tolerance on the mean.
 CONFIRM_BAND = 3.0
-CONFIRMED_TAU = "confirmed_val_tau"
-CONFIRMED_COST = "confirmed_evaluations_per_row"
+# A candidate's mean Kendall tau and evaluations per row over the cross-validation folds.
+CONFIRMED_TAU = "cv_tau"
+CONFIRMED_COST = "cv_evaluations_per_row"
 
 
 def pareto_mask(error: np.ndarray, cost: np.ndarray) -> np.ndarray:
@@ -40,7 +39,7 @@ def pareto_mask(error: np.ndarray, cost: np.ndarray) -> np.ndarray:
 
 
 def confirmation_candidates(history: pd.DataFrame, tolerance: float = DEFAULT_TOLERANCE) -> pd.DataFrame:
-    """The trials to fit again with more seeds: on the front, within ``CONFIRM_BAND`` tolerances of the best."""
+    """The trials to score again by cross-validation: on the front, within ``CONFIRM_BAND`` tolerances of the best."""
     ok = history[history["val_tau"].notna() & history["evaluations_per_row"].notna()]
     front = ok[pareto_mask(-ok["val_tau"], ok["evaluations_per_row"])]
     return front[front["val_tau"] >= ok["val_tau"].max() - CONFIRM_BAND * tolerance]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from abc import ABC, abstractmethod
 from pathlib import Path
@@ -11,6 +12,8 @@ import numpy as np
 from anb.models.target_link import IDENTITY, LINK_PARAM, LogLinearLink, check_link
 
 SPEC_FILE = "surrogate.json"
+# The suffix of a model file stored gzip-compressed (the shipped surrogates, anb.shipped).
+COMPRESSED_SUFFIX = ".gz"
 
 
 class Surrogate(ABC):
@@ -71,7 +74,8 @@ class Surrogate(ABC):
     def _save_model(self, path: Path) -> None: ...
 
     @abstractmethod
-    def _load_model(self, path: Path) -> None: ...
+    def _load_model(self, raw: bytes) -> None:
+        """Restore the model from the bytes :meth:`_save_model` wrote."""
 
     def fit(self, X, y, X_val=None, y_val=None) -> Surrogate:
         """Fit on ``(X, y)``; boosters stop early on ``(X_val, y_val)`` when it is given."""
@@ -111,18 +115,27 @@ class Surrogate(ABC):
         """Fitted state beyond the model file that ``load`` needs (e.g. a booster's best round)."""
         return {}
 
-    def save(self, directory: str | Path) -> list[Path]:
-        """Write the model in its library's own format plus a JSON spec; returns the files."""
+    def save(self, directory: str | Path, compress: bool = False) -> list[Path]:
+        """Write the model in its library's own format plus a JSON spec; returns the files.
+
+        ``compress`` stores the model file gzip-compressed (``<model_file>.gz``), with no time
+        stamp or name in its header, so the same model always gives the same bytes.
+        """
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         model_path = directory / self.model_file
         self._save_model(model_path)
+        if compress:
+            compressed = model_path.with_name(model_path.name + COMPRESSED_SUFFIX)
+            compressed.write_bytes(gzip.compress(model_path.read_bytes(), compresslevel=9, mtime=0))
+            model_path.unlink()
+            model_path = compressed
         spec = {
             "family": self.family,
             "params": self.params if self.link_ is None else {**self.params, LINK_PARAM: self.target_link},
             "seed": self.seed,
             "n_features": self.n_features_,
-            "model_file": self.model_file,
+            "model_file": model_path.name,
             "state": self.extra_state() if self.link_ is None else {**self.extra_state(), "link": self.link_.state()},
         }
         spec_path = directory / SPEC_FILE
@@ -141,12 +154,18 @@ class Surrogate(ABC):
         if "link" in state:
             model.link_ = LogLinearLink.from_state(state["link"])
         model.restore_state(state)
-        model._load_model(directory / spec["model_file"])
+        model._load_model(read_model_bytes(directory / spec["model_file"]))
         model.fitted_ = True
         return model
 
     def restore_state(self, state: dict) -> None:
         """Inverse of :meth:`extra_state`."""
+
+
+def read_model_bytes(path: Path) -> bytes:
+    """The model file's bytes, decompressed when it is stored compressed."""
+    raw = path.read_bytes()
+    return gzip.decompress(raw) if path.name.endswith(COMPRESSED_SUFFIX) else raw
 
 
 def _check_xy(X, y) -> tuple[np.ndarray, np.ndarray]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -23,7 +24,8 @@ _BOOSTER_COMMON = frozenset({"num_rounds", "early_stopping_rounds", "objective",
                              "min_child_weight"})
 
 
-def _n_threads() -> int:
+def available_threads() -> int:
+    """The cores this process may run on (its affinity): the boosters' thread count by default."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
@@ -46,18 +48,24 @@ class XGBSurrogate(Surrogate):
     def _booster_params(self) -> dict:
         params = {k: v for k, v in self.params.items() if k not in ("num_rounds", "early_stopping_rounds")}
         params.setdefault("objective", "reg:squarederror")
-        params.setdefault("nthread", _n_threads())
+        params.setdefault("nthread", available_threads())
         params["seed"] = self.seed
         return params
 
     def _fit(self, X, y, X_val, y_val):
+        params = self._booster_params()
+        if params["objective"] == "reg:squarederror":
+            # xgboost would estimate this starting value (the mean of y) with a threaded sum whose
+            # last bits depend on the thread count; the exactly rounded mean does not, so a build
+            # gives the same model on one thread or many.
+            params.setdefault("base_score", math.fsum(y) / len(y))
         train = xgb.DMatrix(X, label=y)
         evals, stop = [], None
         if X_val is not None:
             evals = [(xgb.DMatrix(X_val, label=y_val), "val")]
             stop = int(self.params.get("early_stopping_rounds", DEFAULT_EARLY_STOP))
         booster = xgb.train(
-            self._booster_params(),
+            params,
             train,
             num_boost_round=int(self.params.get("num_rounds", DEFAULT_ROUNDS)),
             evals=evals,
@@ -78,7 +86,7 @@ class XGBSurrogate(Surrogate):
 
     def predict_with_xgboost(self, X: np.ndarray) -> np.ndarray:
         """The booster's own prediction (float32), the same values as the table's."""
-        threads = 1 if len(X) < SMALL_BATCH_ROWS else _n_threads()
+        threads = 1 if len(X) < SMALL_BATCH_ROWS else available_threads()
         if threads != getattr(self, "threads_", None):
             self.booster_.set_param({"nthread": threads})
             self.threads_ = threads
@@ -87,8 +95,7 @@ class XGBSurrogate(Surrogate):
     def _save_model(self, path: Path):
         self.booster_.save_model(path)
 
-    def _load_model(self, path: Path):
-        raw = path.read_bytes()
+    def _load_model(self, raw: bytes):
         self.booster_ = xgb.Booster(model_file=bytearray(raw))
         self.table_ = _tree_table(self.booster_, raw)
 
@@ -124,7 +131,7 @@ class LGBSurrogate(Surrogate):
 
         params = {k: v for k, v in self.params.items() if k not in ("num_rounds", "early_stopping_rounds")}
         params.setdefault("objective", "regression")
-        params.setdefault("num_threads", _n_threads())
+        params.setdefault("num_threads", available_threads())
         params.update(seed=self.seed, verbose=-1, deterministic=True)
         callbacks, valid_sets = [], []
         if X_val is not None:
@@ -146,10 +153,10 @@ class LGBSurrogate(Surrogate):
     def _save_model(self, path: Path):
         self.booster_.save_model(str(path), num_iteration=self.best_iteration_)
 
-    def _load_model(self, path: Path):
+    def _load_model(self, raw: bytes):
         import lightgbm as lgb
 
-        self.booster_ = lgb.Booster(model_file=str(path))
+        self.booster_ = lgb.Booster(model_str=raw.decode())
 
     def evaluations_per_row(self, X) -> float:
         """Split nodes a row passes through, summed over the trees and averaged over ``X``."""

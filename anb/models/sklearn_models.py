@@ -6,6 +6,7 @@ manifest written beside them records the scikit-learn version they need.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import joblib
@@ -32,8 +33,8 @@ class _SklearnSurrogate(Surrogate):
     def _save_model(self, path: Path):
         joblib.dump(self.estimator_, path)
 
-    def _load_model(self, path: Path):
-        self.estimator_ = joblib.load(path)
+    def _load_model(self, raw: bytes):
+        self.estimator_ = joblib.load(io.BytesIO(raw))
 
 
 class ForestSurrogate(_SklearnSurrogate):

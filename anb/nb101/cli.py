@@ -6,7 +6,8 @@
 
 ``--data`` takes a tfrecord, HDF5 or JSON file (NASLib's sample, a dict of parallel lists, a
 list of records, records keyed by hash), told apart by content; the default is the first data
-file found in ``$ANB_NB101_DATA_DIR``.
+file found in ``anb.nb101.data_dir()`` (``$ANB_NB101_DATA_DIR``, else ``nb101/`` beside the
+Accel-NASBench data folder).
 """
 
 from __future__ import annotations
@@ -58,7 +59,9 @@ def _min_accuracy(text: str):
 
 def _add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--data", help=f"training data file (default: the first of {', '.join(DEFAULT_FILES)} in $ANB_NB101_DATA_DIR)"
+        "--data",
+        help=f"training data file (default: the first of {', '.join(DEFAULT_FILES)} in $ANB_NB101_DATA_DIR, "
+        "else in nb101/ beside the Accel-NASBench data folder)",
     )
     parser.add_argument("--train-split", default="172", choices=SPLIT_NAMES)
     parser.add_argument("--model", default="xgb", choices=PREDICTORS)

@@ -1,0 +1,164 @@
+"""The default surrogates shipped with the package: the same numbers, bit for bit, with no dataset
+and no build; tied to the committed configs; never loaded when altered."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import anb
+from anb import release, shipped, store
+from anb.ensemble_io import MANIFEST, CorruptEnsembleError, read_manifest, sha256_of, write_manifest
+from anb.model_config import default_config_path
+from anb.paths import entry_subpath
+from anb.targets import resolve_target
+from configurationspaces.searchspaces import EfficientNetSS
+from helpers_store import (  # noqa: F401 - plugin_site is a fixture
+    DEVICE,
+    PYTHON,
+    install_plugin,
+    plugin_site,
+    plugin_source,
+    set_home,
+    use_fast_params,
+)
+
+SPACE = EfficientNetSS(seed=0)
+# EfficientNet-B0, the smallest and the largest architecture, and an irregular one.
+ARCHITECTURES = [
+    SPACE.efficientnet_b0(),
+    SPACE.manual_sample([[1] * 7, [3] * 7, [1] * 7, [False] * 7]),
+    SPACE.manual_sample([[6] * 7, [5] * 7, [3, 3, 3, 3, 3, 4, 3], [True] * 7]),
+    SPACE.manual_sample([[4, 1, 6, 4, 1, 6, 4], [5, 5, 3, 3, 5, 3, 5], [3, 1, 2, 1, 3, 2, 2],
+                         [False, True, False, True, False, True, False]]),
+]
+# (mean, std) of every shipped ensemble for ARCHITECTURES, as written by the release in this
+# version (float.hex: every bit). A change of format, kernel, features, link or calibration that
+# moves any number by one bit fails here; a new release must update these on purpose.
+SHIPPED_ANSWERS = {
+    "accuracy": (['0x1.079b8b3333333p+6', '0x1.564cc3999999ap+5', '0x1.0b4102ccccccdp+6', '0x1.f1dc660000000p+5'],
+                  ['0x1.2578e968f7310p-2', '0x1.79234b447750fp-1', '0x1.1d0288f345768p-2', '0x1.60a9a93129742p-2']),
+    "tpuv2/throughput": (['0x1.b7566b2fbe9dbp+9', '0x1.499e837a2f25dp+10', '0x1.00d42903ede52p+8', '0x1.05837f795f4d1p+9'],
+                          ['0x1.271beef26adaep+4', '0x1.60dbeaf9af8ffp+5', '0x1.659ba39f6b934p+1', '0x1.a9cbf4b0d202fp+2']),
+    "tpuv3/throughput": (['0x1.3c4837999999ap+10', '0x1.99fc4eccccccdp+10', '0x1.4dad133333333p+9', '0x1.059971999999ap+10'],
+                          ['0x1.1760d7aa97f6ep+5', '0x1.dd692eb867fa3p+5', '0x1.ce9634333a7a6p+2', '0x1.064e4395b9b57p+4']),
+    "a100/throughput": (['0x1.f76b9375e9f7dp+12', '0x1.4fd0d18c4c098p+15', '0x1.6426d6ada9a1bp+11', '0x1.abf204b69f085p+12'],
+                         ['0x1.3194d6cf1e392p+5', '0x1.39d7dbdd85528p+8', '0x1.a15023e1c01e1p+3', '0x1.825d65f503bfcp+4']),
+    "3090/throughput": (['0x1.516457bdf3156p+12', '0x1.a90d8123d0f0ep+14', '0x1.e7f7ba412d5aep+10', '0x1.2dc3c752452aap+12'],
+                         ['0x1.4a8696fff501dp+5', '0x1.6e0acee1fc574p+9', '0x1.0b46c0c57d0bcp+3', '0x1.4a830e44bd639p+4']),
+    "zcu102/throughput": (['0x1.ef13545873928p+7', '0x1.4f208285908fcp+10', '0x1.cf93d54eb86adp+5', '0x1.2cf7949042079p+8'],
+                           ['0x1.2ac9bfb1db599p+3', '0x1.519736e70389cp+5', '0x1.e2a6c8ffccf09p+0', '0x1.8aee549058a16p+2']),
+    "zcu102/latency": (['0x1.119e04382ae3cp+3', '0x1.db5a7e1464e00p+0', '0x1.11df92718622bp+5', '0x1.f3dcbec42f576p+2'],
+                        ['0x1.3147b1d4ee3b6p-3', '0x1.049a921f93f44p-5', '0x1.27502dd27f7dbp-2', '0x1.7c5b06ad07e5ep-4']),
+    "vck190/throughput": (['0x1.065c65702430ep+11', '0x1.18c8aa940055fp+11', '0x1.bcc985e9e1cb6p+8', '0x1.b9e984ef7b4ebp+10'],
+                           ['0x1.65ea3bdc83cdap+5', '0x1.dfe7e69fddb81p+5', '0x1.34bee8e1dc5dcp+2', '0x1.0ecf977b065abp+5']),
+    "vck190/latency": (['0x1.f5d65a561f90bp+1', '0x1.c55256a897cd5p+0', '0x1.bb543972e0e92p+3', '0x1.1c0992be17312p+2'],
+                        ['0x1.64571a35e5816p-5', '0x1.ba4294df3dfddp-6', '0x1.577ad5b444047p-4', '0x1.578cb756ab35bp-5']),
+}
+
+
+def test_every_builtin_target_ships_with_the_committed_config():
+    manifest = shipped.release_manifest()
+    assert manifest["anb_version"] == store.package_version()
+    keys = [shipped.entry_key("xgb", target) for target in release.released_targets()]
+    assert sorted(manifest["entries"]) == sorted(keys) and len(keys) == 9
+    for target in release.released_targets():
+        record = manifest["entries"][shipped.entry_key("xgb", target)]
+        config = default_config_path("xgb", target.device, target.metric)
+        assert (record["config_file"], record["config_sha256"]) == (config.name, sha256_of(config)), (
+            f"{config} changed since the shipped {target.label} ensemble was built from it: run `anb release` "
+            f"and update SHIPPED_ANSWERS")
+        assert record["n_members"] == store.DEFAULT_MEMBERS == shipped.shipped_members("xgb", target)
+
+
+@pytest.mark.parametrize("label", list(SHIPPED_ANSWERS))
+def test_shipped_answers_are_fixed_to_the_last_bit(label):
+    target = resolve_target(*(label.split("/") if "/" in label else (None, None)))
+    ensemble = anb.ANBEnsemble("xgb", target.device, target.metric, progress=False)
+    mean, std = ensemble.query(ARCHITECTURES)
+    assert ensemble.manifest["calibration"] is not None
+    assert ([m.hex() for m in mean], [s.hex() for s in std]) == SHIPPED_ANSWERS[label]
+
+
+def test_a_fresh_process_answers_from_the_package_without_data_or_cache(tmp_path):
+    home = tmp_path / "empty_home"
+    home.mkdir()
+    env = {**os.environ, "ANB_DATA_DIR": str(tmp_path / "no_dataset_here"), "ANB_HOME": str(home)}
+    code = ("import anb; from configurationspaces.searchspaces import EfficientNetSS\n"
+            "b0 = EfficientNetSS(seed=0).efficientnet_b0()\n"
+            "for device in (None, 'a100'):\n"
+            "    print(anb.ANBEnsemble('xgb', device=device).query([b0])[0][0].hex())\n")
+    result = subprocess.run([PYTHON, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [SHIPPED_ANSWERS["accuracy"][0][0], SHIPPED_ANSWERS["a100/throughput"][0][0]]
+    assert not any(path.is_file() for path in home.rglob("*")), "the query wrote into the cache"
+
+
+@pytest.fixture
+def artifact_copy(tmp_path):
+    return shutil.copytree(shipped.ARTIFACT_DIR, tmp_path / "artifact")
+
+
+def test_an_altered_shipped_model_is_never_loaded(artifact_copy):
+    accuracy = resolve_target()
+    model = artifact_copy / entry_subpath("xgb", accuracy) / "member_0" / "model.ubj.gz"
+    raw = bytearray(model.read_bytes())
+    raw[len(raw) // 2] ^= 0x01
+    model.write_bytes(bytes(raw))
+    with pytest.raises(CorruptEnsembleError, match="does not match the sha256"):
+        shipped.load_shipped("xgb", accuracy, artifact_copy)
+
+
+def test_an_ensemble_swapped_for_another_is_refused(artifact_copy):
+    accuracy = resolve_target()
+    entry = artifact_copy / entry_subpath("xgb", accuracy)
+    # Another accuracy ensemble, consistent in itself (its manifest resealed with its own sha256):
+    # not the one release.json lists.
+    manifest = read_manifest(entry)
+    manifest["calibration"]["weights"][0] += 1.0
+    write_manifest(entry, manifest)
+    with pytest.raises(CorruptEnsembleError, match="not the ensemble .*release.json lists"):
+        shipped.load_shipped("xgb", accuracy, artifact_copy)
+
+
+def test_an_edited_release_manifest_is_refused(artifact_copy):
+    release_file = artifact_copy / shipped.RELEASE_FILE
+    release_file.write_text(release_file.read_text().replace(store.package_version(), "9.9.9", 1))
+    with pytest.raises(CorruptEnsembleError, match="own sha256"):
+        shipped.release_manifest(artifact_copy)
+
+
+def test_a_rebuild_here_reproduces_a_shipped_ensemble_bit_for_bit(tmp_path):
+    tpuv2 = resolve_target("tpuv2")
+    entry = tmp_path / "tpuv2"
+    store.build("xgb", tpuv2, entry, progress=False, compress=True)
+    record = shipped.release_manifest()["entries"][shipped.entry_key("xgb", tpuv2)]
+    assert release.model_hashes(entry) == record["models_sha256"]
+
+
+def test_source_chooses_the_shipped_ensemble_or_the_cache(tmp_path, monkeypatch):
+    set_home(monkeypatch, tmp_path / "home")
+    use_fast_params(monkeypatch)
+    shipped_ensemble = anb.ANBEnsemble("xgb", n_members=3, source="shipped", progress=False)
+    assert len(shipped_ensemble.load_ensemble().members) == 3
+    local = anb.ANBEnsemble("xgb", n_members=2, source="cache", progress=False).load_ensemble()
+    assert local.manifest["origin"] == store.LOCAL_BUILD and len(local.members) == 2
+    assert (store.entry_dir("xgb", resolve_target()) / MANIFEST).is_file()
+    assert not np.array_equal(local.query(ARCHITECTURES)[0], shipped_ensemble.query(ARCHITECTURES)[0])
+    with pytest.warns(UserWarning, match="ships the xgb accuracy ensemble with 5 members; n_members=6"):
+        anb.ANBEnsemble("xgb", n_members=6, progress=False).load_ensemble()
+    with pytest.raises(ValueError, match="fewer than n_members=6; ask for at most 5"):
+        anb.ANBEnsemble("xgb", n_members=6, source="shipped").load_ensemble()
+    with pytest.raises(ValueError, match="source must be one of 'auto', 'shipped', 'cache'; got 'pypi'"):
+        anb.ANBEnsemble("xgb", source="pypi")
+
+
+def test_a_plugin_device_is_never_shipped(tmp_path, plugin_site):
+    install_plugin(plugin_site, "anb-test-mychip", "anb_test_mychip", plugin_source(dataset=tmp_path))
+    with pytest.raises(ValueError, match=f"anb ships no xgb {DEVICE}/throughput ensemble"):
+        anb.ANBEnsemble("xgb", device=DEVICE, source="shipped").load_ensemble()
