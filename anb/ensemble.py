@@ -26,8 +26,11 @@ class ANBEnsemble:
 
     ``ANBEnsemble("xgb")`` predicts ImageNet top-1 accuracy (%); with ``device`` (and
     ``metric``, which defaults to the device's only one) it predicts that device's throughput
-    (images/s) or latency (ms). The ensemble is loaded from the cache on first use, downloaded
-    or built locally if the cache lacks it.
+    (images/s) or latency (ms). The ensemble is loaded on first use, from ``source``: ``"auto"``
+    (the default) takes the one shipped with the package where anb ships it (xgb for accuracy
+    and every built-in device metric: the same numbers on every machine, :mod:`anb.shipped`),
+    else the cache, else a download, else a local build; ``"shipped"`` only the shipped one;
+    ``"cache"`` never the shipped one (a local build, a download or a legacy import).
 
     ``n_members``: how many members to use. ``None`` (the default) uses every member of the
     shipped, cached or downloaded ensemble, and builds ``store.DEFAULT_MEMBERS`` when there is
@@ -67,7 +70,7 @@ class ANBEnsemble:
         return f"ANBEnsemble(model={self.model!r}, target={self.target.label!r}, unit={self.target.unit!r})"
 
     def load_ensemble(self) -> ANBEnsemble:
-        """Load the members (cache, download or build); returns ``self``, as the original did."""
+        """Load the members (shipped, cached, downloaded or built); returns ``self``, as the original did."""
         if self.members is None:
             members, self.manifest = store.obtain(self.family, self.target, self.n_members or store.DEFAULT_MEMBERS,
                                                   self.cache_dir, self.progress, self.source)
