@@ -3,6 +3,7 @@ and no build; tied to the committed configs; never loaded when altered."""
 
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 import subprocess
@@ -162,3 +163,25 @@ def test_a_plugin_device_is_never_shipped(tmp_path, plugin_site):
     install_plugin(plugin_site, "anb-test-mychip", "anb_test_mychip", plugin_source(dataset=tmp_path))
     with pytest.raises(ValueError, match=f"anb ships no xgb {DEVICE}/throughput ensemble"):
         anb.ANBEnsemble("xgb", device=DEVICE, source="shipped").load_ensemble()
+
+
+def test_release_check_names_each_ensemble_and_member_that_differs():
+    reference = shipped.release_manifest()
+    rebuilt = copy.deepcopy(reference)
+    assert all(row["identical"] for row in release.compare_releases(rebuilt, reference))
+    key = shipped.entry_key("xgb", resolve_target("a100"))
+    rebuilt["entries"][key]["models_sha256"][2] = "0" * 64
+    rows = {row["ensemble"]: row for row in release.compare_releases(rebuilt, reference)}
+    assert not rows[key]["identical"] and rows[key]["identical members"] == "4/5" and rows[key]["same config"]
+    assert sum(row["identical"] for row in rows.values()) == len(rows) - 1
+
+
+def test_a_release_never_replaces_a_folder_it_did_not_write(tmp_path):
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    (theirs / "notes.txt").write_text("mine")
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    with pytest.raises(FileExistsError, match="holds no release.json"):
+        release._swap_in(staging, theirs)
+    assert (theirs / "notes.txt").read_text() == "mine"
