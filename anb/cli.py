@@ -17,6 +17,7 @@ from anb.download import DownloadError
 from anb.ensemble import ANBEnsemble
 from anb.legacy import import_legacy
 from anb.models import FAMILIES, MODEL_NAMES
+from anb.optimum import command as optimum_command
 from anb.request import Request, resolve_request
 from anb.targets import all_targets, resolve_target
 from anb.validation import OneLineParser, check_int, check_members, check_seed, cli_type, read_json
@@ -237,6 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
     cache.set_defaults(func=cmd_cache)
     adapt.add_parser(sub)
     graph_draw.add_parser(sub)
+    optimum_command.add_parser(sub)
     return parser
 
 

@@ -60,7 +60,7 @@ _PEAK = COST_COLUMNS.index("peak_activation")
 # Rows per gather of the block table: 2,048 x 7 x 18 shares (2 MB) stay in the cache.
 _LOOKUP_ROWS = 2048
 # Counts in millions, except the layer counts.
-_SCALE = np.array([1.0 if name.startswith("n_") else 1e6 for name in COST_COLUMNS])
+COST_SCALE = np.array([1.0 if name.startswith("n_") else 1e6 for name in COST_COLUMNS])
 
 
 def _closed_form_counts(encoded: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -72,7 +72,7 @@ def _closed_form_counts(encoded: np.ndarray) -> tuple[np.ndarray, dict[str, np.n
     return counts, block_costs(e, k, l, se)
 
 
-class _BlockTable:
+class BlockTable:
     """Per block and per combination of its four choice indices, its share of every cost column."""
 
     def __init__(self):
@@ -126,13 +126,15 @@ class _BlockTable:
 
 
 @lru_cache(maxsize=1)
-def _block_table() -> _BlockTable:
-    return _BlockTable()
+def block_table() -> BlockTable:
+    """The one block table of the process (also read by :mod:`anb.optimum`, which bounds the cost
+    columns block by block)."""
+    return BlockTable()
 
 
 def cost_features(encoded: np.ndarray) -> np.ndarray:
     """``(n, len(COST_COLUMNS))`` analytic cost columns of a valid encoded matrix."""
-    return _block_table().totals(np.asarray(encoded, dtype=np.float64)) / _SCALE
+    return block_table().totals(np.asarray(encoded, dtype=np.float64)) / COST_SCALE
 
 
 def features_from_encoded(encoded: np.ndarray) -> np.ndarray:

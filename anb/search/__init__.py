@@ -46,11 +46,12 @@ from anb.search.objectives import (
     make_objective,
     metric_is_maximised,
 )
+from anb.search.regret import add_regret
 from anb.search.single_objective import ALGORITHMS, best_row, local_search, random_search, regularized_evolution, run
 
 __all__ = [
     "ALGORITHMS", "MO_ALGORITHMS", "CostBound", "DeviceBound", "Objective", "ParetoResult", "Problem", "accuracy_and_device",
-    "accuracy_objective", "architecture_costs", "best_row", "constrained_search", "crowding_distance",
+    "accuracy_objective", "add_regret", "architecture_costs", "best_row", "constrained_search", "crowding_distance",
     "default_reference", "device_bound", "device_objective", "hypervolume_2d", "hypervolume_trajectory",
     "local_search", "make_objective", "max_latency", "max_macs", "max_params", "metric_is_maximised",
     "min_throughput", "mo_random_search", "non_dominated_mask", "non_dominated_sort", "nsga2",

@@ -9,7 +9,9 @@ pandas DataFrame with one row per query:
 too with ``noisy=True``), one column per constraint and ``feasible`` when there are
 constraints, and ``best``: the best feasible value found so far, in the objective's units (for
 latency the lowest). ``df.attrs`` holds the encoded matrix (``"encoded"``), the algorithm, its
-settings, the seed and the wall time (``"seconds"``).
+settings, the seed and the wall time (``"seconds"``). Given ``optimum`` (the exact optimum of the
+same objective and constraints, from :mod:`anb.optimum`), a ``regret`` column: how far ``best``
+is from it (:mod:`anb.search.regret`).
 
 Queries are batched: random search queries ``batch_size`` architectures per ensemble call,
 local search a whole neighbourhood, regularized evolution ``batch_size`` children per
@@ -28,10 +30,11 @@ import numpy as np
 import pandas as pd
 
 from anb.search.core import Problem, best_so_far, check_budget, fresh_children
+from anb.search.regret import add_regret, check_optimum
 from anb.validation import check_seed
 from configurationspaces.efficientnet_encoding import architecture_ids
 
-def _trajectory(problem: Problem, algorithm: str, seed, settings: dict) -> pd.DataFrame:
+def _trajectory(problem: Problem, algorithm: str, seed, settings: dict, optimum: float | None) -> pd.DataFrame:
     frame = problem.log()
     best, rows = best_so_far(problem)
     frame["best"] = best
@@ -40,7 +43,7 @@ def _trajectory(problem: Problem, algorithm: str, seed, settings: dict) -> pd.Da
         means = frame[problem.objectives[0].name].to_numpy()
         frame["incumbent_mean"] = np.where(rows >= 0, means[np.maximum(rows, 0)], np.nan)
     frame.attrs.update({"algorithm": algorithm, "seed": seed, "budget": problem.n_queries, **settings})
-    return frame
+    return frame if optimum is None else add_regret(frame, optimum)
 
 
 def _problem(objective, constraints, noisy, seed) -> Problem:
@@ -48,23 +51,24 @@ def _problem(objective, constraints, noisy, seed) -> Problem:
 
 
 def random_search(objective, budget: int, seed: int | None = 0, constraints=(), noisy: bool = False,
-                  batch_size: int = 100) -> pd.DataFrame:
+                  batch_size: int = 100, optimum: float | None = None) -> pd.DataFrame:
     """Uniform random architectures, ``batch_size`` per query call (distinct, never repeated).
 
     Architectures violating an analytic (MACs/params) constraint are rejected before they are
     queried, so they cost nothing. A run with a larger budget extends the smaller one's.
     """
     budget = check_budget(budget)
+    check_optimum(optimum)
     problem = _problem(objective, constraints, noisy, seed)
     while problem.n_queries < budget:
         batch = problem.sample(batch_size)[: budget - problem.n_queries]
         problem.evaluate(batch)
-    return _trajectory(problem, "random search", seed, {"batch_size": batch_size})
+    return _trajectory(problem, "random search", seed, {"batch_size": batch_size}, optimum)
 
 
 def regularized_evolution(objective, budget: int, seed: int | None = 0, population_size: int = 100,
                           sample_size: int = 25, batch_size: int = 10, constraints=(),
-                          noisy: bool = False) -> pd.DataFrame:
+                          noisy: bool = False, optimum: float | None = None) -> pd.DataFrame:
     """Aging evolution (Real et al., 2019): tournament selection, one mutation per child.
 
     The population starts as ``population_size`` random architectures (queried in one batch).
@@ -74,6 +78,7 @@ def regularized_evolution(objective, budget: int, seed: int | None = 0, populati
     many parallel workers would (Real et al. ran hundreds); ``batch_size=1`` is fully sequential.
     """
     budget = check_budget(budget)
+    check_optimum(optimum)
     if population_size < 2 or not 1 <= sample_size <= population_size:
         raise ValueError(f"need population_size >= 2 and 1 <= sample_size <= population_size; "
                          f"got {population_size}, {sample_size}")
@@ -93,11 +98,11 @@ def regularized_evolution(objective, budget: int, seed: int | None = 0, populati
         children = fresh_children(problem, members[winners])
         population.extend(zip(children, problem.evaluate(children)))  # maxlen drops the oldest
     return _trajectory(problem, "regularized evolution", seed, {
-        "population_size": population_size, "sample_size": sample_size, "batch_size": batch_size})
+        "population_size": population_size, "sample_size": sample_size, "batch_size": batch_size}, optimum)
 
 
 def local_search(objective, budget: int, seed: int | None = 0, n_init: int = 10, constraints=(),
-                 noisy: bool = False) -> pd.DataFrame:
+                 noisy: bool = False, optimum: float | None = None) -> pd.DataFrame:
     """Best-improvement hill climbing over the one-change neighbourhood, restarting at local optima.
 
     Starts from the best of ``n_init`` random architectures. Each step queries every not yet
@@ -107,6 +112,7 @@ def local_search(objective, budget: int, seed: int | None = 0, n_init: int = 10,
     ``n_init`` new random architectures.
     """
     budget = check_budget(budget)
+    check_optimum(optimum)
     if n_init < 1:
         raise ValueError(f"n_init must be >= 1; got {n_init}")
     problem = _problem(objective, constraints, noisy, seed)
@@ -136,7 +142,7 @@ def local_search(objective, budget: int, seed: int | None = 0, n_init: int = 10,
         elif problem.n_queries < budget:
             restarts += 1
             current, current_fitness = restart()
-    return _trajectory(problem, "local search", seed, {"n_init": n_init, "restarts": restarts})
+    return _trajectory(problem, "local search", seed, {"n_init": n_init, "restarts": restarts}, optimum)
 
 
 ALGORITHMS = {

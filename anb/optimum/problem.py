@@ -1,0 +1,130 @@
+"""What the exact search optimises: an objective ensemble, a direction, an optional constraint and fixed blocks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from anb.ensemble import ANBEnsemble
+from anb.optimum.blocks import BlockChoices, block_choices
+from anb.optimum.packed import PackedEnsemble, pack
+from anb.search.objectives import metric_is_maximised
+from configurationspaces.efficientnet_encoding import N_BLOCKS
+
+# Relative width within which a batch query's scores may order architectures differently from
+# their single-row queries (the float64 rounding of a matrix product; ~1e-15 in practice).
+NEAR_TIE = 1e-9
+
+
+def default_sense(ensemble: ANBEnsemble) -> int:
+    """+1 for a target that is maximised (accuracy, throughput), -1 for one minimised (latency)."""
+    target = ensemble.target
+    return 1 if metric_is_maximised(target.metric, target.unit if target.device else None) else -1
+
+
+@dataclass
+class Constraint:
+    """``ensemble``'s mean at least ``bound`` (``sense`` +1, e.g. throughput) or at most it (-1, latency)."""
+
+    ensemble: ANBEnsemble
+    bound: float
+    sense: int
+
+    def __post_init__(self):
+        if not np.isfinite(self.bound):
+            raise ValueError(f"a constraint's bound must be a finite number; got {self.bound!r}")
+        if self.sense not in (1, -1):
+            raise ValueError(f"a constraint's sense must be +1 (at least) or -1 (at most); got {self.sense!r}")
+
+    @property
+    def score_bound(self) -> float:
+        """The bound on ``sense * mean`` the search works with."""
+        return self.sense * float(self.bound)
+
+    def describe(self) -> str:
+        relation = ">=" if self.sense > 0 else "<="
+        return f"{self.ensemble.target.label} {relation} {self.bound:g} {self.ensemble.target.unit}"
+
+
+@dataclass
+class Problem:
+    """Maximise ``sense * mean`` of ``objective`` over the architectures with the blocks of ``fixed``
+    set (block -> choice index, see :class:`~anb.optimum.blocks.BlockChoices`), subject to ``constraint``."""
+
+    objective: ANBEnsemble
+    sense: int
+    constraint: Constraint | None = None
+    fixed: dict[int, int] = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.sense not in (1, -1):
+            raise ValueError(f"sense must be +1 (maximise) or -1 (minimise); got {self.sense!r}")
+        blocks = block_choices()
+        fixed = {}
+        for block, choice in dict(self.fixed).items():
+            if not (isinstance(block, (int, np.integer)) and 0 <= block < N_BLOCKS):
+                raise ValueError(f"fixed block {block!r} is not one of 0..{N_BLOCKS - 1}")
+            if not (isinstance(choice, (int, np.integer)) and 0 <= choice < blocks.n_choices[block]):
+                raise ValueError(f"block {block}'s fixed choice {choice!r} is not one of 0..{blocks.n_choices[block] - 1}")
+            fixed[int(block)] = int(choice)
+        self.fixed = fixed
+
+    @property
+    def blocks(self) -> BlockChoices:
+        return block_choices()
+
+    def packed(self) -> tuple[PackedEnsemble, PackedEnsemble | None]:
+        return pack(self.objective), None if self.constraint is None else pack(self.constraint.ensemble)
+
+    def scores(self, choices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The ensembles' own query of ``(n, 7)`` choices: objective scores, and whether each is feasible."""
+        scores, slack = self.scores_and_slack(choices)
+        return scores, slack >= 0
+
+    def scores_and_slack(self, choices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Objective scores and how far each architecture is inside the constraint (negative:
+        outside; 0 everywhere without a constraint)."""
+        encoded = self.blocks.rows(choices)
+        scores = self.sense * self.objective.query(encoded)[0]
+        if self.constraint is None:
+            return scores, np.zeros(len(scores))
+        values = self.constraint.ensemble.query(encoded)[0]
+        return scores, self.constraint.sense * values - self.constraint.score_bound
+
+    def exact_scores(self, choices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`scores` with each architecture queried alone: a log-linear member's trend is a
+        matrix product whose last bit can depend on the batch it is computed in, and the value
+        the optimum reports is the one a user gets for that architecture by itself."""
+        results = [self.scores(row[None, :]) for row in np.asarray(choices).reshape(-1, N_BLOCKS)]
+        if not results:
+            return np.empty(0), np.empty(0, bool)
+        return np.concatenate([r[0] for r in results]), np.concatenate([r[1] for r in results])
+
+    def best_of(self, choices: np.ndarray) -> tuple[np.ndarray | None, float]:
+        """The best feasible of ``choices`` by :meth:`exact_scores`: screened in one batch query,
+        the ones within a batch's rounding of the top then queried alone."""
+        if not len(choices):
+            return None, -np.inf
+        scores, feasible = self.scores(choices)
+        scores = np.where(feasible, scores, -np.inf)
+        top = float(scores.max())
+        if top == -np.inf:
+            return None, -np.inf
+        near = np.flatnonzero(scores >= top - NEAR_TIE * abs(top))
+        exact, ok = self.exact_scores(choices[near])
+        exact = np.where(ok, exact, -np.inf)
+        best = int(np.argmax(exact))
+        return (choices[near[best]], float(exact[best])) if exact[best] > -np.inf else (None, -np.inf)
+
+    def size(self) -> int:
+        return self.blocks.size(self.fixed)
+
+    def describe(self) -> str:
+        goal = "max" if self.sense > 0 else "min"
+        text = f"{goal} {self.objective.target.label}"
+        if self.constraint is not None:
+            text += f" s.t. {self.constraint.describe()}"
+        if self.fixed:
+            text += f", blocks {sorted(self.fixed)} fixed"
+        return text
