@@ -40,7 +40,7 @@ def locked(entry: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _private_folder(entry: Path, mark: str) -> Path:
+def private_folder(entry: Path, mark: str) -> Path:
     """A new folder beside ``entry``, hidden, with the permissions the user's umask gives."""
     while True:
         path = entry.parent / f".{entry.name}{mark}{secrets.token_hex(4)}"
@@ -83,11 +83,11 @@ def staged(entry: Path, replace: bool = False) -> Iterator[Path]:
     entry is an error.
     """
     remove_stale(entry)
-    staging = _private_folder(entry, STAGING_MARK)
+    staging = private_folder(entry, STAGING_MARK)
     try:
         yield staging
         load_ensemble_dir(staging)
-        _install(staging, entry, replace)
+        install(staging, entry, replace)
     except BaseException as exc:
         full = _disk_is_full(staging, exc)
         shutil.rmtree(staging, ignore_errors=True)
@@ -97,13 +97,15 @@ def staged(entry: Path, replace: bool = False) -> Iterator[Path]:
         raise
 
 
-def _install(staging: Path, entry: Path, replace: bool) -> None:
+def install(staging: Path, entry: Path, replace: bool) -> None:
+    """Rename the filled ``staging`` folder to ``entry``; with ``replace``, an existing ``entry`` is
+    swapped out (and put back if the rename fails)."""
     if not entry.exists():
         staging.rename(entry)
         return
     if not replace:
         raise FileExistsError(f"the cache entry {entry} already exists")
-    retired = _private_folder(entry, RETIRED_MARK)
+    retired = private_folder(entry, RETIRED_MARK)
     entry.rename(retired / entry.name)
     try:
         staging.rename(entry)
@@ -117,6 +119,6 @@ def _install(staging: Path, entry: Path, replace: bool) -> None:
 def remove(entry: Path) -> None:
     """Delete a cache entry (the caller holds :func:`locked`); it disappears in one rename."""
     if entry.exists():
-        retired = _private_folder(entry, RETIRED_MARK)
+        retired = private_folder(entry, RETIRED_MARK)
         entry.rename(retired / entry.name)
         shutil.rmtree(retired)

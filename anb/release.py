@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import platform
-import secrets
 import shutil
 import tempfile
 from pathlib import Path
 
-from anb import shipped, store
+from anb import cache_entry, shipped, store
 from anb.builtin_devices import BUILTIN
 from anb.ensemble_io import MANIFEST_HASH, library_versions, read_manifest, write_manifest
 from anb.models.base import SPEC_FILE, read_model_bytes
@@ -35,22 +34,20 @@ def released_targets() -> list[Target]:
 def model_hashes(entry: Path) -> list[str]:
     """The sha256 of each member's model as its library wrote it (uncompressed), in member order."""
     manifest = read_manifest(entry)
-    hashes = []
-    for i in range(manifest["n_members"]):
-        member = entry / f"member_{i}"
-        model_file = next(name for name in manifest["files"] if name.startswith(f"member_{i}/")
-                          and not name.endswith(SPEC_FILE))
-        hashes.append(hashlib.sha256(read_model_bytes(member / Path(model_file).name)).hexdigest())
-    return hashes
+    models = {Path(name).parent.name: name for name in manifest["files"] if not name.endswith(SPEC_FILE)}
+    return [hashlib.sha256(read_model_bytes(entry / models[f"member_{i}"])).hexdigest()
+            for i in range(manifest["n_members"])]
 
 
 def build_release(out: Path, progress: bool = True) -> dict:
-    """Fit every released ensemble into ``out`` (replacing what is there only once all are built
-    and sealed) and return the release manifest."""
+    """Fit every released ensemble into ``out`` (replacing an earlier release there only once all
+    are built and sealed) and return the release manifest."""
     out = Path(out)
+    if out.exists() and not (out / shipped.RELEASE_FILE).is_file():
+        raise FileExistsError(f"{out} exists and holds no {shipped.RELEASE_FILE}: it is not a release of anb's; "
+                              f"choose another --out")
     out.parent.mkdir(parents=True, exist_ok=True)
-    staging = out.parent / f".{out.name}.staging-{secrets.token_hex(4)}"
-    staging.mkdir()
+    staging = cache_entry.private_folder(out, cache_entry.STAGING_MARK)
     try:
         entries = {}
         for target in released_targets():
@@ -69,25 +66,11 @@ def build_release(out: Path, progress: bool = True) -> dict:
             "family": RELEASED_FAMILY, "entries": entries,
             "built_with": {**library_versions(), "threads": available_threads(), "machine": platform.machine()},
         }, shipped.RELEASE_FILE)
-        _swap_in(staging, out)
+        cache_entry.install(staging, out, replace=True)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     shipped.forget_releases()
     return read_manifest(out, shipped.RELEASE_FILE)
-
-
-def _swap_in(staging: Path, out: Path) -> None:
-    """Put ``staging`` at ``out`` in renames; an earlier artifact there (one this module wrote) is removed."""
-    if not out.exists():
-        staging.rename(out)
-        return
-    if not (out / shipped.RELEASE_FILE).is_file():
-        raise FileExistsError(f"{out} exists and holds no {shipped.RELEASE_FILE}: it is not a release of anb's; "
-                              f"choose another --out")
-    retired = out.parent / f".{out.name}.retired-{secrets.token_hex(4)}"
-    out.rename(retired)
-    staging.rename(out)
-    shutil.rmtree(retired)
 
 
 def compare_releases(built: dict, reference: dict) -> list[dict]:

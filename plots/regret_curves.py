@@ -30,23 +30,10 @@ import pandas as pd  # noqa: E402
 from _common import ensemble, finish, parse_target, parser, write_csv, write_json  # noqa: E402
 from anb.optimum import Problem, solve  # noqa: E402
 from anb.optimum.problem import default_sense  # noqa: E402
-from anb.search import ALGORITHMS, Objective, run  # noqa: E402
+from anb.search import ALGORITHMS, Objective  # noqa: E402
+from search_trajectories import LABELS, add_run_options, trajectories  # noqa: E402
 
 STEM = "regret_curves"
-LABELS = {"random_search": "random search", "regularized_evolution": "regularized evolution",
-          "local_search": "local search"}
-
-
-def curves(objective: Objective, optimum: float, budget: int, seeds: int) -> pd.DataFrame:
-    rows = []
-    for algorithm in ALGORITHMS:
-        for seed in range(seeds):
-            trajectory = run(algorithm, objective, budget, seed, optimum=optimum)
-            rows.append(pd.DataFrame({"algorithm": algorithm, "seed": seed, "query": trajectory["query"],
-                                      "best": trajectory["best"], "regret": trajectory["regret"]}))
-            print(f"{LABELS[algorithm]:>22} seed {seed}: regret {trajectory['regret'].iloc[-1]:.4f} {objective.unit} "
-                  f"after {budget} queries", flush=True)
-    return pd.concat(rows, ignore_index=True)
 
 
 def plot(table: pd.DataFrame, objective: Objective, gap: float, out_dir, formats):
@@ -75,9 +62,7 @@ def plot(table: pd.DataFrame, objective: Objective, gap: float, out_dir, formats
 
 def main(argv=None) -> dict:
     p = parser(__doc__)
-    p.add_argument("--target", default="accuracy", help="accuracy, <device> or <device>/<metric> (default: accuracy)")
-    p.add_argument("--budget", type=int, default=1000, help="queries per run (default: 1000)")
-    p.add_argument("--seeds", type=int, default=10, help="runs per algorithm (default: 10)")
+    add_run_options(p)
     p.add_argument("--time-limit", type=float, default=600.0, help="seconds for the exact optimum (default: 600)")
     args = p.parse_args(argv)
     if args.budget < 1 or args.seeds < 1 or args.time_limit <= 0:
@@ -86,7 +71,7 @@ def main(argv=None) -> dict:
     objective = Objective.from_ensemble(target_ensemble)
     optimum = solve(Problem(target_ensemble, default_sense(target_ensemble)), time_limit=args.time_limit)
     print(optimum.summary(), flush=True)
-    table = curves(objective, optimum.value, args.budget, args.seeds)
+    table = trajectories(objective, ALGORITHMS, args.budget, args.seeds, optimum.value)
     out = Path(args.out_dir)
     plot(table, objective, optimum.gap, out, args.formats)
     write_csv(out / f"{STEM}.csv", table)

@@ -30,16 +30,27 @@ LABELS = {"random_search": "random search", "regularized_evolution": "regularize
           "local_search": "local search"}
 
 
-def trajectories(objective: Objective, algorithms, budget: int, seeds: int) -> pd.DataFrame:
+def add_run_options(p) -> None:
+    """The target, the queries per run and the seeds (here and in regret_curves.py)."""
+    p.add_argument("--target", default="accuracy", help="accuracy, <device> or <device>/<metric> (default: accuracy)")
+    p.add_argument("--budget", type=int, default=1000, help="queries per run (default: 1000)")
+    p.add_argument("--seeds", type=int, default=10, help="runs per algorithm (default: 10)")
+
+
+def trajectories(objective: Objective, algorithms, budget: int, seeds: int,
+                 optimum: float | None = None) -> pd.DataFrame:
+    """Every run's best-so-far curve; with ``optimum``, its regret too (``anb.search.regret``)."""
     rows = []
     for algorithm in algorithms:
         for seed in range(seeds):
             start = time.perf_counter()
-            trajectory = run(algorithm, objective, budget, seed)
+            trajectory = run(algorithm, objective, budget, seed, optimum=optimum)
             seconds = time.perf_counter() - start
-            rows.append(pd.DataFrame({"algorithm": algorithm, "seed": seed, "query": trajectory["query"],
-                                      "best": trajectory["best"], "seconds": seconds}))
-            print(f"{LABELS[algorithm]:>22} seed {seed}: best {trajectory['best'].iloc[-1]:.3f} "
+            columns = ["query", "best"] + (["regret"] if optimum is not None else [])
+            # A fresh frame: the trajectory's attrs (its encoded matrix) would not survive pd.concat.
+            rows.append(pd.DataFrame({"algorithm": algorithm, "seed": seed, **{c: trajectory[c] for c in columns},
+                                      "seconds": seconds}))
+            print(f"{LABELS[algorithm]:>22} seed {seed}: best {trajectory['best'].iloc[-1]:.4f} "
                   f"{objective.unit} after {budget} queries ({seconds:.1f} s)", flush=True)
     return pd.concat(rows, ignore_index=True)
 
@@ -82,9 +93,7 @@ def plot(curves: pd.DataFrame, objective: Objective, out_dir, formats):
 
 def main(argv=None) -> dict:
     p = parser(__doc__)
-    p.add_argument("--target", default="accuracy", help="accuracy, <device> or <device>/<metric> (default: accuracy)")
-    p.add_argument("--budget", type=int, default=1000, help="queries per run (default: 1000)")
-    p.add_argument("--seeds", type=int, default=10, help="runs per algorithm (default: 10)")
+    add_run_options(p)
     p.add_argument("--algorithms", nargs="+", default=list(ALGORITHMS), choices=list(ALGORITHMS),
                    help="which optimisers (default: all three)")
     args = p.parse_args(argv)
