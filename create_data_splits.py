@@ -1,10 +1,10 @@
 """Write the project's own train/val/test split of the Accel-NASBench dataset.
 
 The split is random over architectures (duplicated architectures stay on one side), with the
-package's default ratios and seed (``anb.splits.DEFAULT_RATIOS``, ``DEFAULT_SPLIT_SEED``) or
+package's default ratios and seed (``anb.data.splits.DEFAULT_RATIOS``, ``DEFAULT_SPLIT_SEED``) or
 those of a data config, and is written as ``{train,val,test}_paths.json`` (file base names).
 With the defaults it writes the split shipped as ``configs/data_splits/anb_v1``, the package's
-default split (``anb.splits.default_split``): surrogates that ``anb`` builds locally are fitted
+default split (``anb.data.splits.default_split``): surrogates that ``anb`` builds locally are fitted
 on its train side and early-stopped on val.
 
     python create_data_splits.py                       # configs/data_splits/anb_v1, seed 0
@@ -17,9 +17,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from anb.dataset import load_dataset
-from anb.splits import DEFAULT_RATIOS, DEFAULT_SPLIT_SEED, PROJECT_SPLIT, random_split, split_from_data_config
-from anb.validation import OneLineParser, check_seed, cli_type
+from anb.data.dataset import load_dataset
+from anb.data.splits import DEFAULT_RATIOS, DEFAULT_SPLIT_SEED, PROJECT_SPLIT, random_split, split_from_data_config
+from anb.data.validation import OneLineParser, check_seed, cli_type
 
 HERE = Path(__file__).resolve().parent
 

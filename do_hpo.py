@@ -1,4 +1,4 @@
-"""Tune a surrogate's hyperparameters with SMAC; the logic lives in :mod:`anb.hpo`.
+"""Tune a surrogate's hyperparameters with SMAC; the logic lives in :mod:`anb.fitting.hpo`.
 
 Keeps the original's flags, each with a default. Examples::
 
@@ -12,7 +12,7 @@ for ``fit_model.py --model_config_path``. Started again with the same arguments,
 
 import sys
 
-from anb.hpo import main
+from anb.fitting.hpo import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,6 +1,6 @@
 """Query the accuracy and TPUv2 throughput surrogates for a random and a manual architecture.
 
-Both ensembles ship with the package (anb/default_surrogates): nothing is downloaded or fitted,
+Both ensembles ship with the package (anb/surrogates/default_surrogates): nothing is downloaded or fitted,
 and every machine gets the same numbers, bit for bit.
 """
 

@@ -17,16 +17,16 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
-from anb.dataset import load_dataset
-from anb.download import DownloadError
-from anb.ensemble_io import save_ensemble
-from anb.model_config import check_params_for_family, default_config_path, read_model_params
-from anb.plotting import save_figure, scatter_predicted_vs_measured
-from anb.request import resolve_request
-from anb.splits import KFOLD_SPLITS, PROJECT_SPLIT, Split, resolve_split
-from anb.targets import Target
-from anb.training import evaluate_sides, fit_members, split_data
-from anb.validation import OneLineParser, check_members, check_seed, cli_type, read_json
+from anb.data.dataset import load_dataset
+from anb.data.download import DownloadError
+from anb.data.splits import KFOLD_SPLITS, PROJECT_SPLIT, Split, resolve_split
+from anb.data.validation import OneLineParser, check_members, check_seed, cli_type, read_json
+from anb.devices.request import resolve_request
+from anb.devices.targets import Target
+from anb.fitting.model_config import check_params_for_family, default_config_path, read_model_params
+from anb.fitting.plotting import save_figure, scatter_predicted_vs_measured
+from anb.fitting.training import evaluate_sides, fit_members, split_data
+from anb.surrogates.ensemble_io import save_ensemble
 
 
 # Runs started in the same second with the same seed get -1, -2, ... suffixes.
@@ -40,7 +40,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--model_config_path", default=None, help="ConfigSpace JSON whose defaults are the hyperparameters (default: the project's tuned config for the model and target)")
     parser.add_argument("--data_config_path", default=None,
                         help="data config with train_val_test_split ratios: a random split drawn with --seed "
-                             f"(default: the project's split {PROJECT_SPLIT}, see anb.splits.default_split)")
+                             f"(default: the project's split {PROJECT_SPLIT}, see anb.data.splits.default_split)")
     parser.add_argument("--device", default=None, help="device of a performance surrogate (default: none, i.e. accuracy)")
     parser.add_argument("--metric", default=None, help="throughput or latency (default: the device's only metric)")
     parser.add_argument("--log_dir", default="experiments/surrogate_models", help="where runs are written")

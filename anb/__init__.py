@@ -6,18 +6,25 @@
     mean, std = anb.ANBEnsemble("xgb").query(samples)                                   # top-1 %
     mean, std = anb.ANBEnsemble("xgb", device="a100", metric="throughput").query(samples)  # images/s
 
-Only what a query needs is imported here; ``load_dataset`` and ``evaluate_metrics`` load their
-modules on first use, so a process that only queries never pays for them.
+This module is where the packages are put together (docs/architecture.md): it checks the
+xgboost build, exports ``ANBEnsemble`` and registers the few-shot build with the store.
+``load_dataset`` and ``evaluate_metrics`` load their modules on first use.
 """
 
-from anb.xgboost_build import check_xgboost
+from anb.fitting.xgboost_build import check_xgboost
 
 check_xgboost()
 
-from anb.ensemble import ANBEnsemble  # noqa: E402  (after the check, whose message beats a bare ImportError)
+from anb.surrogates.ensemble import ANBEnsemble  # noqa: E402  (after the check, whose message beats a bare ImportError)
+from anb.adaptation.few_shot import FEW_SHOT_BUILD  # noqa: E402
+from anb.surrogates.store import register_dataset_build  # noqa: E402
+
+# The store sits below the few-shot build (which queries the donors through ANBEnsemble), so
+# the build is wired in here, where every use of anb starts.
+register_dataset_build(FEW_SHOT_BUILD)
 
 # name -> module that defines it, imported on first access (PEP 562)
-_LAZY = {"load_dataset": "anb.dataset", "evaluate_metrics": "anb.metrics"}
+_LAZY = {"load_dataset": "anb.data.dataset", "evaluate_metrics": "anb.fitting.metrics"}
 
 
 def __getattr__(name: str):

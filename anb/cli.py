@@ -11,16 +11,19 @@ from pathlib import Path
 
 import pandas as pd
 
-from anb import adapt, cache_contents, cache_entry, graph_draw, paths, release, shipped, store
+from anb.adaptation import adapt
+from anb.data import paths
+from anb.data.download import DownloadError
+from anb.data.validation import OneLineParser, check_int, check_members, check_seed, cli_type, read_json
 from anb.devices import discover_devices
-from anb.download import DownloadError
-from anb.ensemble import ANBEnsemble
-from anb.legacy import import_legacy
+from anb.devices.request import Request, resolve_request
+from anb.devices.targets import all_targets, resolve_target
+from anb.graphs import draw
 from anb.models import FAMILIES, MODEL_NAMES
 from anb.optimum import command as optimum_command
-from anb.request import Request, resolve_request
-from anb.targets import all_targets, resolve_target
-from anb.validation import OneLineParser, check_int, check_members, check_seed, cli_type, read_json
+from anb.surrogates import cache_contents, cache_entry, release, shipped, store
+from anb.surrogates.ensemble import ANBEnsemble
+from anb.surrogates.legacy import import_legacy
 from configurationspaces.efficientnet_encoding import decode_values, encode
 from configurationspaces.searchspaces import EfficientNetSS
 
@@ -237,7 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "other files and the dataset stay")
     cache.set_defaults(func=cmd_cache)
     adapt.add_parser(sub)
-    graph_draw.add_parser(sub)
+    draw.add_parser(sub)
     optimum_command.add_parser(sub)
     return parser
 

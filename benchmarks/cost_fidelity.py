@@ -38,8 +38,8 @@ COST_RATIO = 5.0
 
 @lru_cache(maxsize=1)
 def _data_and_split(split_dir: str):
-    from anb.dataset import load_dataset
-    from anb.splits import load_split_dir
+    from anb.data.dataset import load_dataset
+    from anb.data.splits import load_split_dir
 
     data = load_dataset()
     return data, load_split_dir(split_dir, data)
@@ -47,11 +47,11 @@ def _data_and_split(split_dir: str):
 
 def fit_config(family, config_path, device, metric, seed, split_dir) -> tuple[object, dict]:
     """One member fitted on one thread (several run side by side) and its test figures."""
-    from anb.metrics import evaluate_metrics
-    from anb.model_config import read_model_params
+    from anb.devices.targets import resolve_target
+    from anb.fitting.metrics import evaluate_metrics
+    from anb.fitting.model_config import read_model_params
+    from anb.fitting.training import fit_members, split_data
     from anb.models import family_class
-    from anb.targets import resolve_target
-    from anb.training import fit_members, split_data
 
     data, split = _data_and_split(split_dir)
     sides, _ = split_data(data, split, resolve_target(device, metric))
@@ -100,10 +100,10 @@ def main(argv=None) -> int:
     parser.add_argument("--jobs", type=int, default=os.cpu_count(), help="fits run side by side, one thread each")
     args = parser.parse_args(argv)
 
-    from anb import paths
-    from anb.model_config import config_file_name, default_config_path
-    from anb.targets import all_targets
-    from anb.training import split_data
+    from anb.data import paths
+    from anb.devices.targets import all_targets
+    from anb.fitting.model_config import config_file_name, default_config_path
+    from anb.fitting.training import split_data
 
     split_dir = str(Path(args.split_dir) if args.split_dir else paths.data_dir() / "default_split")
     data, split = _data_and_split(split_dir)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from _timing import best_and_median
 
-from anb.dataset import fetch_dataset, load_dataset
+from anb.data.dataset import fetch_dataset, load_dataset
 
 REPEATS = 5
 

@@ -15,7 +15,7 @@ random architectures the transfer model is distilled on. Refits are cached withi
 
 Methods, all on the same N measurements and test rows:
 
-* ``few-shot``: ``anb.few_shot.TransferModel`` (what a plugin with few measurements gets);
+* ``few-shot``: ``anb.adaptation.few_shot.TransferModel`` (what a plugin with few measurements gets);
 * ``distilled``: that model distilled into one xgb booster on the package's features with the
   package's distillation settings, which is what ``ANBEnsemble`` then holds (one member of
   it; with ``--distil``, the slow part);
@@ -42,11 +42,19 @@ import numpy as np
 import pandas as pd
 from scipy.stats import kendalltau
 
-from anb.dataset import load_dataset
-from anb.features import features_from_encoded
-from anb.few_shot import COST_WEIGHT, DISTIL_PARAMS, DISTIL_SAMPLES, DistilSet, TransferModel, distil, log_cost
+from anb.adaptation.few_shot import (
+    COST_WEIGHT,
+    DISTIL_PARAMS,
+    DISTIL_SAMPLES,
+    DistilSet,
+    TransferModel,
+    distil,
+    log_cost,
+)
+from anb.data.dataset import load_dataset
+from anb.devices.targets import Target, all_targets
+from anb.fitting.features import features_from_encoded
 from anb.models import make_surrogate
-from anb.targets import Target, all_targets
 from configurationspaces.efficientnet_encoding import encode
 from configurationspaces.searchspaces import EfficientNetSS
 

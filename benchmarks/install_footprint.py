@@ -8,7 +8,7 @@ venv in a temporary folder, built from a copy of this checkout:
    included, as ``python -m venv`` makes them);
 2. the time of ``pip install`` from a warm pip cache: every install runs once untimed into a
    throw-away venv first, which fills the cache, then again, timed, into the measured venv;
-3. the shipped surrogates (``anb/default_surrogates``) in the installed package: their size, and
+3. the shipped surrogates (``anb/surrogates/default_surrogates``) in the installed package: their size, and
    that the installed package answers accuracy and a100 throughput queries from another folder
    with ``ANB_DATA_DIR`` unset and an empty ``ANB_HOME``, fitting nothing (the cache stays empty);
 4. the time from a fresh ``python`` to the first answer of the default accuracy ensemble (no

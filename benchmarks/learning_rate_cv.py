@@ -5,7 +5,7 @@ seed-to-seed spread there is as large as the differences between the cheap confi
 This check uses all train + validation rows (never the test side): repeated k-fold, each fold
 fitted on the other folds less a random ninth that early-stops it (the published 8:1 ratio of
 train to validation), and scored on the fold, as do_hpo confirms its candidates
-(anb/hpo/cross_validation.py) but over several random partitions. For each learning-rate factor
+(anb/fitting/hpo/cross_validation.py) but over several random partitions. For each learning-rate factor
 it prints the mean Kendall tau over the folds, its difference from the committed config (paired
 over the folds, with its standard error) and the evaluations per row; the config committed
 before cost-aware tuning is the reference line.
@@ -36,10 +36,10 @@ LEARNING_RATE = "param:learning_rate"
 
 @lru_cache(maxsize=1)
 def _rows(split_dir: str, device: str | None, metric: str | None):
-    from anb.dataset import load_dataset
-    from anb.splits import load_split_dir
-    from anb.targets import resolve_target
-    from anb.training import split_data
+    from anb.data.dataset import load_dataset
+    from anb.data.splits import load_split_dir
+    from anb.devices.targets import resolve_target
+    from anb.fitting.training import split_data
 
     data = load_dataset()
     sides, _ = split_data(data, load_split_dir(split_dir, data), resolve_target(device, metric))
@@ -50,8 +50,8 @@ def score_fold(params: dict, split_dir: str, device: str | None, metric: str | N
                fold: int) -> tuple[float, float]:
     """(Kendall tau, evaluations per row) of xgb ``params`` on one fold of one repeat, as do_hpo
     confirms a candidate (model seed = repeat, one thread)."""
-    from anb.hpo.cross_validation import fold_score
-    from anb.hpo.objective import ValidationCostObjective
+    from anb.fitting.hpo.cross_validation import fold_score
+    from anb.fitting.hpo.objective import ValidationCostObjective
 
     objective = ValidationCostObjective("xgb", *_rows(split_dir, device, metric), seed=repeat)
     return fold_score(objective, params, fold, folds, repeat)
@@ -59,8 +59,8 @@ def score_fold(params: dict, split_dir: str, device: str | None, metric: str | N
 
 def install_learning_rate(path: Path, factor: float) -> float:
     """Scale the default learning rate of the config at ``path`` by ``factor``; the new rate."""
-    from anb.hpo.space import space_with_defaults
-    from anb.model_config import read_configspace
+    from anb.fitting.hpo.space import space_with_defaults
+    from anb.fitting.model_config import read_configspace
 
     space = read_configspace(path)
     rate = float(space.get_default_configuration()[LEARNING_RATE]) * factor
@@ -87,9 +87,9 @@ def main(argv=None) -> int:
     parser.add_argument("--install", type=float, metavar="FACTOR", help="scale the committed learning rate by FACTOR")
     args = parser.parse_args(argv)
 
-    from anb import paths
-    from anb.model_config import config_file_name, default_config_path, read_model_params
-    from anb.targets import resolve_target
+    from anb.data import paths
+    from anb.devices.targets import resolve_target
+    from anb.fitting.model_config import config_file_name, default_config_path, read_model_params
 
     target = resolve_target(*args.target.split("/")) if "/" in args.target else resolve_target(None, args.target)
     committed = default_config_path("xgb", target.device, target.metric)

@@ -35,7 +35,7 @@ import time
 
 import numpy as np
 
-from anb.metrics import evaluate_metrics
+from anb.fitting.metrics import evaluate_metrics
 from anb.nb101 import (
     PREDICTORS,
     NASBench101Dataset,

@@ -37,14 +37,14 @@ import xgboost as xgb
 from _timing import best_and_median
 
 import anb
-from anb.dataset import load_dataset
-from anb.features import features_from_encoded
-from anb.model_config import read_model_params
+from anb.data.dataset import load_dataset
+from anb.data.paths import data_dir
+from anb.data.splits import default_split
+from anb.devices.targets import resolve_target
+from anb.fitting.features import features_from_encoded
+from anb.fitting.model_config import read_model_params
+from anb.fitting.training import fit_members, split_data
 from anb.models.member_predictions import MemberPredictions
-from anb.paths import data_dir
-from anb.splits import default_split
-from anb.targets import resolve_target
-from anb.training import fit_members, split_data
 from configurationspaces.searchspaces import EfficientNetSS
 
 REPEATS = 2

@@ -1,7 +1,7 @@
 """Does every machine get the same surrogates and the same numbers? Builds and queries, bit for bit.
 
 Each setting below runs this script in a child process (``--worker``) with its own environment:
-it builds the release (``anb.release.build_release``: the default xgb ensembles of accuracy and
+it builds the release (``anb.surrogates.release.build_release``: the default xgb ensembles of accuracy and
 the 8 device targets, 5 members each, calibration included) into its own folder, then queries
 ``N`` random architectures (fixed seed) against two releases: the one it built, and the first
 setting's. The first comparison says whether a build depends on the setting; the second whether a
@@ -43,8 +43,8 @@ SETTINGS = {
 
 def worker(out: Path, reference: Path | None, n: int) -> None:
     """In the child: build a release into ``out/release``, query it (and ``reference``), save the answers."""
-    from anb import release, shipped
-    from anb.ensemble import ANBEnsemble
+    from anb.surrogates import release, shipped
+    from anb.surrogates.ensemble import ANBEnsemble
     from configurationspaces.searchspaces import EfficientNetSS
 
     built = release.build_release(out / "release", progress=False)

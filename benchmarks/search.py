@@ -30,7 +30,7 @@ from anb.search import (
     random_search,
     regularized_evolution,
 )
-from anb.store import DEFAULT_MEMBERS
+from anb.surrogates.store import DEFAULT_MEMBERS
 from configurationspaces.searchspaces import EfficientNetSS
 
 

@@ -14,12 +14,12 @@ import argparse
 
 import pandas as pd
 
-from anb import paths
-from anb.dataset import load_dataset
-from anb.model_config import default_config_path, read_model_params
-from anb.splits import load_split_dir
-from anb.targets import all_targets
-from anb.training import evaluate_sides, fit_members, split_data
+from anb.data import paths
+from anb.data.dataset import load_dataset
+from anb.data.splits import load_split_dir
+from anb.devices.targets import all_targets
+from anb.fitting.model_config import default_config_path, read_model_params
+from anb.fitting.training import evaluate_sides, fit_members, split_data
 
 
 def main() -> None:

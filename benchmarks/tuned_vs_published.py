@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from anb import paths
+from anb.data import paths
 
 TARGETS = (
     (None, None),
@@ -41,8 +41,8 @@ DOC_START, DOC_END = "<!-- tuned-vs-published:start -->", "<!-- tuned-vs-publish
 
 @lru_cache(maxsize=2)
 def _data_and_split(dataset_root: str | None, split_dir: str):
-    from anb.dataset import load_dataset
-    from anb.splits import load_split_dir
+    from anb.data.dataset import load_dataset
+    from anb.data.splits import load_split_dir
 
     data = load_dataset(dataset_root)
     return data, load_split_dir(split_dir, data)
@@ -50,10 +50,10 @@ def _data_and_split(dataset_root: str | None, split_dir: str):
 
 def fit_and_score(family: str, config_path: str, device, metric, seed: int, dataset_root, split_dir: str, n_threads: int) -> dict:
     """Fit one model of ``family`` with the config's defaults; its test metrics."""
-    from anb.model_config import read_model_params
+    from anb.devices.targets import resolve_target
+    from anb.fitting.model_config import read_model_params
+    from anb.fitting.training import evaluate_sides, fit_members, split_data
     from anb.models import family_class
-    from anb.targets import resolve_target
-    from anb.training import evaluate_sides, fit_members, split_data
 
     data, split = _data_and_split(dataset_root, split_dir)
     sides, _ = split_data(data, split, resolve_target(device, metric))
@@ -69,7 +69,7 @@ def fit_and_score(family: str, config_path: str, device, metric, seed: int, data
 
 
 def config_paths(family: str, device, metric, published_dir: Path) -> dict[str, Path]:
-    from anb.model_config import config_file_name, default_config_path
+    from anb.fitting.model_config import config_file_name, default_config_path
     from anb.models import family_class
 
     name = config_file_name(family, device, metric)
@@ -84,7 +84,7 @@ def config_paths(family: str, device, metric, published_dir: Path) -> dict[str, 
 
 def compare(families, seeds, dataset_root, split_dir: Path, published_dir: Path, jobs: int, n_threads: int) -> dict:
     """``{family: [row per target]}`` with the mean test tau/R² of both configs."""
-    from anb.targets import resolve_target
+    from anb.devices.targets import resolve_target
 
     jobs_list = []
     for family in families:

@@ -37,13 +37,13 @@ def probe(out: Path, model_from: Path | None) -> None:
     import numpy as np
     import xgboost as xgb
 
-    from anb.dataset import load_dataset
-    from anb.features import features_from_encoded
-    from anb.model_config import default_config_path, read_model_params
+    from anb.data.dataset import load_dataset
+    from anb.data.splits import default_split
+    from anb.devices.targets import resolve_target
+    from anb.fitting.features import features_from_encoded
+    from anb.fitting.model_config import default_config_path, read_model_params
+    from anb.fitting.training import split_data
     from anb.models import make_surrogate
-    from anb.splits import default_split
-    from anb.targets import resolve_target
-    from anb.training import split_data
     from configurationspaces.searchspaces import EfficientNetSS
 
     data = load_dataset()

@@ -12,10 +12,10 @@ import pandas as pd
 
 import anb
 from anb.devices import get_device
-from anb.metrics import evaluate_metrics
-from anb.plotting import save_figure
-from anb.store import DEFAULT_MEMBERS
-from anb.targets import Target, resolve_target
+from anb.devices.targets import Target, resolve_target
+from anb.fitting.metrics import evaluate_metrics
+from anb.fitting.plotting import save_figure
+from anb.surrogates.store import DEFAULT_MEMBERS
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "out"
 FORMATS = ("png", "pdf")

@@ -26,9 +26,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from _common import add_targets_option, chosen_targets, finish_grid, grid, parser, write_csv, write_json  # noqa: E402
+from anb.devices.targets import all_targets  # noqa: E402
 from anb.optimum.pareto import pareto_front  # noqa: E402
 from anb.search import pareto_search  # noqa: E402
-from anb.targets import all_targets  # noqa: E402
 
 STEM = "exact_pareto_front"
 BUDGET = 1000  # plots/pareto_fronts.py's default budget

@@ -26,8 +26,8 @@ import pandas as pd  # noqa: E402
 from _common import (  # noqa: E402
     add_targets_option, chosen_targets, ensemble, finish_grid, grid, parser, write_csv, write_json,
 )
+from anb.devices.targets import all_targets, resolve_target  # noqa: E402
 from anb.search import MO_ALGORITHMS, Objective, default_reference  # noqa: E402
-from anb.targets import all_targets, resolve_target  # noqa: E402
 
 STEM = "pareto_fronts"
 LABELS = {"nsga2": "NSGA-II", "random_search": "random search"}

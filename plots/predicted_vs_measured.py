@@ -23,8 +23,8 @@ import pandas as pd  # noqa: E402
 from _common import (  # noqa: E402
     add_targets_option, chosen_targets, finish_grid, grid, parser, test_metrics, test_predictions, write_csv, write_json,
 )
-from anb.plotting import scatter_predicted_vs_measured  # noqa: E402
-from anb.targets import all_targets  # noqa: E402
+from anb.devices.targets import all_targets  # noqa: E402
+from anb.fitting.plotting import scatter_predicted_vs_measured  # noqa: E402
 
 STEM = "predicted_vs_measured"
 

@@ -2,8 +2,9 @@
 
 For each target (default: accuracy, a100 throughput and zcu102 latency) and each training-set
 size, a surrogate is fitted by this script on a seeded random subset of the training side of
-the package's default split, which the cached ensembles use (``anb.splits.default_split``; early stopping on its validation
-side) and scored on its test side; mean and spread (min-max band, ±1 std bars) over the seeds.
+the package's default split, which the cached ensembles use (``anb.data.splits.default_split``;
+early stopping on its validation side) and scored on its test side; mean and spread (min-max
+band, ±1 std bars) over the seeds.
 
 The boosting schedule defaults to a faster one than the tuned configs (learning rate 0.1, at
 most 1,500 rounds instead of 0.03 and 5,000, other hyperparameters as tuned) so the 45 fits
@@ -28,9 +29,9 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from _common import finish, measurements, parse_target, parser, write_csv  # noqa: E402
-from anb.model_config import default_config_path, read_model_params  # noqa: E402
-from anb.splits import default_split  # noqa: E402
-from anb.training import SideData, evaluate_sides, fit_members, split_data  # noqa: E402
+from anb.data.splits import default_split  # noqa: E402
+from anb.fitting.model_config import default_config_path, read_model_params  # noqa: E402
+from anb.fitting.training import SideData, evaluate_sides, fit_members, split_data  # noqa: E402
 
 STEM = "sample_efficiency"
 DEFAULT_SIZES = (250, 500, 1000, 2000, 4100)

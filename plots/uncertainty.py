@@ -5,7 +5,7 @@ and the mean absolute error within each std quintile (a calibrated ensemble's cu
 The box gives Spearman ρ between std and error, and the error of the 20% most and least
 certain predictions. The last panel is a reliability diagram: for each nominal probability p,
 the share of test architectures whose measurement lies in the central p-interval of the
-predictive distribution (:mod:`anb.calibration`); a calibrated ensemble lies on the diagonal.
+predictive distribution (:mod:`anb.fitting.calibration`); a calibrated ensemble lies on the diagonal.
 
 Writes uncertainty.{png,pdf} and the numbers per target (uncertainty.json).
 
@@ -26,7 +26,7 @@ from scipy import stats  # noqa: E402
 from _common import (  # noqa: E402
     add_targets_option, chosen_targets, ensemble, finish_grid, grid, parser, test_predictions, write_json,
 )
-from anb.targets import all_targets  # noqa: E402
+from anb.devices.targets import all_targets  # noqa: E402
 
 STEM = "uncertainty"
 N_BINS = 5

@@ -1,7 +1,7 @@
 """Shared test set-up: the real data where a user's code finds it, and a throw-away surrogate cache.
 
 The Accel-NASBench dataset is found and read as the package finds and reads it
-(``anb.paths.data_dir()``: ``$ANB_DATA_DIR``, else the download cache, else a download), so
+(``anb.data.paths.data_dir()``: ``$ANB_DATA_DIR``, else the download cache, else a download), so
 the suite runs wherever ``example.py`` runs. The files published beside the dataset archive
 (``default_split/``, ``nb_fpga_data_config.json``) are read from the same folder, and the
 NAS-Bench-101 reference data from ``anb.nb101.data_dir()``. A test whose data is not there is
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from anb import paths
+from anb.data import paths
 from anb.nb101.data import ENV_DATA_DIR as ENV_NB101_DATA_DIR
 from anb.nb101.data import NASLIB_FILE, OFFICIAL_RECORDS_FILE
 from anb.nb101.data import data_dir as nb101_data_dir
@@ -54,7 +54,7 @@ def anb_environment(tmp_path_factory):
 
 def _found_or_skip(find):
     """``find()``, the package looking for the dataset (and downloading it if it can); skip if it cannot."""
-    from anb.download import DownloadError, HashMismatchError
+    from anb.data.download import DownloadError, HashMismatchError
 
     try:
         return find()
@@ -67,7 +67,7 @@ def _found_or_skip(find):
 @pytest.fixture(scope="session")
 def dataset_archive(anb_environment) -> Path:
     """The hash-checked dataset archive, for tests that read its files themselves."""
-    from anb.dataset import fetch_dataset
+    from anb.data.dataset import fetch_dataset
 
     return _found_or_skip(fetch_dataset)
 
@@ -75,7 +75,7 @@ def dataset_archive(anb_environment) -> Path:
 @pytest.fixture(scope="session")
 def real_data(anb_environment):
     """The real dataset, loaded once per session as ``anb.load_dataset()`` loads it."""
-    from anb.dataset import load_dataset
+    from anb.data.dataset import load_dataset
 
     return _found_or_skip(load_dataset)
 
@@ -101,7 +101,7 @@ def require_nb101(path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def default_split(real_data):
-    from anb.splits import load_split_dir
+    from anb.data.splits import load_split_dir
 
     return load_split_dir(beside_dataset("default_split"), real_data)
 

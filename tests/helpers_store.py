@@ -24,11 +24,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from anb.adaptation.few_shot import FEW_SHOT_MAX_ROWS
 from anb.devices import discover_devices
-from anb.ensemble_io import save_ensemble
-from anb.features import cost_features, features_from_encoded
-from anb.few_shot import FEW_SHOT_MAX_ROWS
+from anb.fitting.features import cost_features, features_from_encoded
 from anb.models import make_surrogate
+from anb.surrogates.ensemble_io import save_ensemble
 from configurationspaces.efficientnet_encoding import decode_values
 from configurationspaces.searchspaces import EfficientNetSS
 
@@ -53,7 +53,7 @@ PROGRESS_LABEL = "fitting xgb members"
 
 def use_fast_params(monkeypatch) -> None:
     """Make local builds use :data:`FAST_PARAMS` instead of the package's tuned config."""
-    monkeypatch.setattr("anb.store.read_model_params", lambda path: dict(FAST_PARAMS))
+    monkeypatch.setattr("anb.surrogates.store.read_model_params", lambda path: dict(FAST_PARAMS))
 
 
 def set_home(monkeypatch, path: Path) -> Path:

@@ -26,10 +26,10 @@ import numpy as np
 import pytest
 
 import fit_model
-from anb import cache_contents, cache_entry, store
-from anb.ensemble import ANBEnsemble
-from anb.ensemble_io import MANIFEST, CorruptEnsembleError, save_ensemble
-from anb.targets import resolve_target
+from anb.devices.targets import resolve_target
+from anb.surrogates import cache_contents, cache_entry, store
+from anb.surrogates.ensemble import ANBEnsemble
+from anb.surrogates.ensemble_io import MANIFEST, CorruptEnsembleError, save_ensemble
 from helpers_store import (
     FAST_PARAMS,
     PYTHON,
@@ -120,7 +120,7 @@ def test_an_edited_manifest_is_never_loaded(members, home, edit, expected):
 
 def test_a_manifest_re_hashed_after_editing_still_fails_on_its_members(members, home):
     """Dropping the file list (and re-hashing) cannot switch the member check off."""
-    from anb.ensemble_io import write_manifest
+    from anb.surrogates.ensemble_io import write_manifest
 
     entry = cached(members, home)
     manifest = json.loads((entry / MANIFEST).read_text())
@@ -289,7 +289,7 @@ def test_a_library_write_error_on_a_full_disk_is_reported_as_a_full_disk(members
 WRITER = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from anb import cache_entry
+    from anb.surrogates import cache_entry
     entry = Path(sys.argv[1])
     with cache_entry.locked(entry), cache_entry.staged(entry) as staging:
         (staging / "member_0").mkdir()

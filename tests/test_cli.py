@@ -12,9 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from anb import cli, store
+from anb import cli
 from anb.devices import discover_devices
-from anb.targets import resolve_target
+from anb.devices.targets import resolve_target
+from anb.surrogates import store
 from configurationspaces.searchspaces import EfficientNetSS
 from helpers_store import (
     DEVICE,
@@ -207,7 +208,7 @@ def test_a_damaged_entry_without_any_source_is_a_one_line_error(capsys, cached_a
     # (an empty data dir, and the dataset download is pointed at a closed port).
     (cached_a100 / "member_1" / "model.ubj").write_bytes(b"garbage")
     monkeypatch.setenv("ANB_DATA_DIR", str(tmp_path / "no_data"))
-    monkeypatch.setattr("anb.dataset.DATASET_URL", closed_port_url("anb_dataset_jsons.tar.gz"))
+    monkeypatch.setattr("anb.data.dataset.DATASET_URL", closed_port_url("anb_dataset_jsons.tar.gz"))
     with pytest.warns(UserWarning, match="discarding a damaged cache entry"):
         code, out, err = run(capsys, "query", "--device", "a100", "--source", "cache", "--json")
     assert code == 2

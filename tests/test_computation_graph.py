@@ -141,7 +141,7 @@ def test_graph_predictor_learns_and_transfers(real_data, anb_graphs, naslib):
     pytest.importorskip("torch")
     from scipy.stats import kendalltau
 
-    from anb.graph_predictor import GraphPredictor
+    from anb.graphs.predictor import GraphPredictor
 
     known = np.flatnonzero(real_data["val_top1"].notna().to_numpy())
     rng = np.random.default_rng(0)
@@ -168,7 +168,7 @@ def test_pairwise_fine_tune_learns_the_order_of_its_sample(real_data, anb_graphs
     pytest.importorskip("torch")
     from scipy.stats import kendalltau
 
-    from anb.graph_predictor import GraphPredictor, graph_features
+    from anb.graphs.predictor import GraphPredictor, graph_features
 
     known = np.flatnonzero(real_data["val_top1"].notna().to_numpy())
     rows = np.random.default_rng(1).choice(known, 40, replace=False)
@@ -206,7 +206,7 @@ def test_pairwise_fine_tune_learns_the_order_of_its_sample(real_data, anb_graphs
 
 def test_graph_predictor_errors(anb_graphs):
     pytest.importorskip("torch")
-    from anb.graph_predictor import GraphPredictor
+    from anb.graphs.predictor import GraphPredictor
 
     with pytest.raises(ValueError, match="unknown graph predictor parameters"):
         GraphPredictor({"depth": 3})
@@ -220,7 +220,7 @@ def test_graph_predictor_errors(anb_graphs):
 
 def test_graph_draw_command(tmp_path, capsys):
     from anb.cli import main
-    from anb.graph_draw import to_dot
+    from anb.graphs.draw import to_dot
 
     png, dot = tmp_path / "mnasnet.png", tmp_path / "cell.dot"
     assert main(["graph", "draw", "--space", "mnasnet", "--seed", "1", "--output", str(png)]) == 0

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from anb import dataset
-from anb.dataset import DatasetNotFoundError, load_dataset
-from anb.download import DownloadError
+from anb.data import dataset
+from anb.data.dataset import DatasetNotFoundError, load_dataset
+from anb.data.download import DownloadError
 
 
 def test_real_dataset_loads_one_row_per_file_with_every_target(real_data):

@@ -15,7 +15,7 @@ MACS_MAX_REL_ERR = 1e-6
 
 @pytest.fixture(scope="module")
 def dataset():
-    from anb.dataset import load_dataset
+    from anb.data.dataset import load_dataset
 
     return load_dataset()
 

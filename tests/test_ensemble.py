@@ -4,10 +4,10 @@ import pytest
 from scipy import stats
 
 import anb
-from anb import ensemble as ensemble_module
-from anb import store
-from anb.features import cost_features, features_from_encoded
-from anb.targets import resolve_target
+from anb.devices.targets import resolve_target
+from anb.fitting.features import cost_features, features_from_encoded
+from anb.surrogates import ensemble as ensemble_module
+from anb.surrogates import store
 from configurationspaces.efficientnet_cost import architecture_cost, block_costs
 from configurationspaces.efficientnet_encoding import block_values, encode
 from configurationspaces.searchspaces import EfficientNetSS

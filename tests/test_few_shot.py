@@ -16,11 +16,12 @@ import pandas as pd
 import pytest
 from scipy.stats import kendalltau
 
-from anb import cli, few_shot
-from anb.dataset import load_dataset
-from anb.ensemble import ANBEnsemble
-from anb.store import entry_dir
-from anb.targets import resolve_target
+from anb import cli
+from anb.adaptation import few_shot
+from anb.data.dataset import load_dataset
+from anb.devices.targets import resolve_target
+from anb.surrogates.ensemble import ANBEnsemble
+from anb.surrogates.store import entry_dir
 from configurationspaces.efficientnet_encoding import default_layout
 from helpers_store import install_distribution, activate, plugin_site, set_home, use_fast_params  # noqa: F401
 
@@ -38,9 +39,9 @@ def hide_device(monkeypatch, tmp_path, real_data):
     """
     use_fast_params(monkeypatch)
     read = load_dataset
-    monkeypatch.setattr("anb.dataset.load_dataset", lambda source=None: real_data if source is None else read(source))
-    monkeypatch.setattr("anb.store.load_dataset", lambda source=None: real_data if source is None else read(source))
-    monkeypatch.setattr("anb.store.DEFAULT_MEMBERS", 2)
+    monkeypatch.setattr("anb.data.dataset.load_dataset", lambda source=None: real_data if source is None else read(source))
+    monkeypatch.setattr("anb.surrogates.store.load_dataset", lambda source=None: real_data if source is None else read(source))
+    monkeypatch.setattr("anb.surrogates.store.DEFAULT_MEMBERS", 2)
     set_home(monkeypatch, tmp_path / "home")
     monkeypatch.setattr(few_shot, "DISTIL_SAMPLES", 3000)
     monkeypatch.setattr(few_shot, "DISTIL_PARAMS", {**few_shot.DISTIL_PARAMS, "num_rounds": 150, "nthread": 1})

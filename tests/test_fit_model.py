@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import fit_model
-from anb.ensemble_io import load_ensemble_dir
+from anb.surrogates.ensemble_io import load_ensemble_dir
 from conftest import REPO, beside_dataset
 
 
@@ -54,7 +54,7 @@ def test_fit_model_with_the_original_flags_writes_a_complete_run(real_data, quic
 
 
 def test_without_split_flags_fit_model_uses_the_package_default_split(real_data, quick_config, tmp_path):
-    from anb.splits import default_split
+    from anb.data.splits import default_split
 
     assert fit_model.main(["--model_config_path", str(quick_config), "--log_dir", str(tmp_path), "--seed", "1"]) == 0
     run = next((tmp_path / "xgb").iterdir())
@@ -84,7 +84,7 @@ def test_bad_requests_exit_with_one_line(args, message, tmp_path):
 
 def test_create_data_splits_with_its_defaults_writes_the_shipped_default_split(real_data, tmp_path):
     import create_data_splits
-    from anb.splits import DEFAULT_RATIOS, PROJECT_SPLIT
+    from anb.data.splits import DEFAULT_RATIOS, PROJECT_SPLIT
 
     assert create_data_splits.main(["--out_dir", str(tmp_path)]) == 0
     shipped = REPO / "configs" / "data_splits" / PROJECT_SPLIT

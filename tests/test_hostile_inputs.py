@@ -20,9 +20,9 @@ import xgboost as xgb
 import create_data_splits
 import fit_model
 from anb import cli
-from anb.ensemble import ANBEnsemble
-from anb.legacy import import_legacy
-from anb.model_config import default_config_path
+from anb.data.splits import load_split_dir, resolve_split, split_from_data_config
+from anb.data.validation import read_json
+from anb.fitting.model_config import default_config_path
 from anb.search import (
     Objective,
     constrained_search,
@@ -34,8 +34,8 @@ from anb.search import (
     random_search,
     regularized_evolution,
 )
-from anb.splits import load_split_dir, resolve_split, split_from_data_config
-from anb.validation import read_json
+from anb.surrogates.ensemble import ANBEnsemble
+from anb.surrogates.legacy import import_legacy
 from configurationspaces.efficientnet_encoding import decode_values, encode
 from configurationspaces.searchspaces import EFFICIENTNET_B0, EfficientNetSS
 from helpers_store import sample_architectures, set_home, write_result_jsons

@@ -1,4 +1,4 @@
-"""do_hpo.py / anb.hpo: short real SMAC runs on a subsample of the Accel-NASBench data."""
+"""do_hpo.py / anb.fitting.hpo: short real SMAC runs on a subsample of the Accel-NASBench data."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def subsample(dataset_archive, tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def fast_space(tmp_path_factory) -> Path:
     """The project's xgb search space with few boosting rounds, so each trial takes a moment."""
-    from anb.model_config import default_config_path, read_configspace
+    from anb.fitting.model_config import default_config_path, read_configspace
 
     serialized = read_configspace(default_config_path("xgb")).to_serialized_dict()
     for hp in serialized["hyperparameters"]:
@@ -63,8 +63,8 @@ def run_dir(log_dir) -> Path:
 
 
 def test_short_hpo_writes_a_config_that_fit_model_uses(subsample, fast_space, tmp_path):
-    from anb.hpo import main
-    from anb.model_config import read_configspace, read_model_params
+    from anb.fitting.hpo import main
+    from anb.fitting.model_config import read_configspace, read_model_params
 
     assert main(hpo_args(subsample, fast_space, tmp_path / "hpo", "--n-trials", "5", "--n-initial", "2")) == 0
     out = run_dir(tmp_path / "hpo")
@@ -73,7 +73,7 @@ def test_short_hpo_writes_a_config_that_fit_model_uses(subsample, fast_space, tm
     history = pd.read_csv(out / "runhistory.csv")
     assert len(history) == 5 and (history["status"] == "success").all()
     # The default's cheaper variants come first, then the default, then the Sobol points.
-    from anb.hpo.warm_start import cheaper_variants
+    from anb.fitting.hpo.warm_start import cheaper_variants
 
     space = read_configspace(fast_space)
     expected = [dict(c) for c in cheaper_variants(space, "xgb", limit=2)] + [dict(space.get_default_configuration())]
@@ -117,7 +117,7 @@ def test_short_hpo_writes_a_config_that_fit_model_uses(subsample, fast_space, tm
 def test_interrupted_run_resumes_from_its_directory(subsample, fast_space, tmp_path, capsys):
     from smac.callback import Callback
 
-    from anb.hpo import HPOError, main
+    from anb.fitting.hpo import HPOError, main
 
     class StopAfter(Callback):
         """Stands in for an interruption: SMAC stops after two trials, files as they are."""
@@ -130,7 +130,7 @@ def test_interrupted_run_resumes_from_its_directory(subsample, fast_space, tmp_p
             return self.seen < 2
 
     args = hpo_args(subsample, fast_space, tmp_path, "--n-trials", "4", "--n-initial", "2")
-    import anb.hpo.run as hpo_run
+    import anb.fitting.hpo.run as hpo_run
 
     original = hpo_run.run_hpo
     hpo_run.run_hpo = lambda **kwargs: original(**kwargs, callbacks=[StopAfter()])
@@ -155,7 +155,7 @@ def test_interrupted_run_resumes_from_its_directory(subsample, fast_space, tmp_p
 
 
 def test_two_workers_on_a_local_dask_cluster(subsample, fast_space, tmp_path):
-    from anb.hpo import main
+    from anb.fitting.hpo import main
 
     assert main(hpo_args(subsample, fast_space, tmp_path, "--n-trials", "4", "--n-initial", "2", "--n-workers", "2")) == 0
     out = run_dir(tmp_path)
@@ -168,12 +168,12 @@ def test_two_workers_on_a_local_dask_cluster(subsample, fast_space, tmp_path):
 
 
 def test_objective_is_deterministic_and_never_sees_the_test_side(subsample):
-    from anb.dataset import load_dataset
-    from anb.hpo import ValidationCostObjective
-    from anb.model_config import read_configspace, default_config_path
-    from anb.splits import random_split
-    from anb.targets import resolve_target
-    from anb.training import split_data
+    from anb.data.dataset import load_dataset
+    from anb.data.splits import random_split
+    from anb.devices.targets import resolve_target
+    from anb.fitting.hpo import ValidationCostObjective
+    from anb.fitting.model_config import read_configspace, default_config_path
+    from anb.fitting.training import split_data
 
     data = load_dataset(subsample)
     sides, _ = split_data(data, random_split(data, 0.8, 0.1, 0.1, seed=1), resolve_target("a100", "throughput"))
@@ -189,8 +189,8 @@ def test_objective_is_deterministic_and_never_sees_the_test_side(subsample):
 
 
 def test_errors_are_clear(tmp_path, capsys, fast_space):
-    from anb.hpo import main
-    from anb.model_config import default_config_path
+    from anb.fitting.hpo import main
+    from anb.fitting.model_config import default_config_path
 
     broken = tmp_path / "broken_configspace.json"
     broken.write_text('{"hyperparameters": [{"name": "x", "type": "nonsense"}]}')
@@ -214,7 +214,7 @@ def test_errors_are_clear(tmp_path, capsys, fast_space):
 def test_existing_dask_cluster_by_scheduler_address(subsample, fast_space, tmp_path):
     from distributed import LocalCluster
 
-    from anb.hpo import main
+    from anb.fitting.hpo import main
 
     with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster:
         address = cluster.scheduler_address
@@ -225,7 +225,7 @@ def test_existing_dask_cluster_by_scheduler_address(subsample, fast_space, tmp_p
 
 
 def test_pareto_front_and_pick_rule_on_a_known_table():
-    from anb.hpo import pareto_mask, pick_cheapest_within
+    from anb.fitting.hpo import pareto_mask, pick_cheapest_within
 
     table = pd.DataFrame({
         "trial": [1, 2, 3, 4, 5, 6],
@@ -243,7 +243,7 @@ def test_pareto_front_and_pick_rule_on_a_known_table():
 
 
 def test_print_paths_names_what_a_run_writes(tmp_path, capsys):
-    from anb.hpo import main
+    from anb.fitting.hpo import main
 
     assert main(["--model", "lgb_accel", "--device", "zcu102", "--metric", "latency", "--log_dir", str(tmp_path),
                  "--seed", "4", "--print-paths"]) == 0
@@ -256,8 +256,8 @@ def test_print_paths_names_what_a_run_writes(tmp_path, capsys):
 
 @pytest.mark.parametrize("family, size", [("xgb", "param:max_depth"), ("lgb", "param:num_leaves")])
 def test_cheaper_variants_raise_the_learning_rate_and_shrink_the_trees(family, size):
-    from anb.hpo.warm_start import cheaper_variants
-    from anb.model_config import default_config_path, read_configspace
+    from anb.fitting.hpo.warm_start import cheaper_variants
+    from anb.fitting.model_config import default_config_path, read_configspace
 
     space = read_configspace(default_config_path(family))
     default = space.get_default_configuration()
@@ -274,8 +274,8 @@ def test_cheaper_variants_raise_the_learning_rate_and_shrink_the_trees(family, s
 
 
 def test_the_pick_uses_the_confirmed_means_where_a_table_has_them():
-    from anb.hpo import pick_cheapest_within
-    from anb.hpo.selection import CONFIRMED_COST, CONFIRMED_TAU, confirmation_candidates
+    from anb.fitting.hpo import pick_cheapest_within
+    from anb.fitting.hpo.selection import CONFIRMED_COST, CONFIRMED_TAU, confirmation_candidates
 
     table = pd.DataFrame({
         "trial": [1, 2, 3, 4, 5],
@@ -293,7 +293,7 @@ def test_the_pick_uses_the_confirmed_means_where_a_table_has_them():
 
 
 def test_cross_validation_folds_partition_the_rows_and_hold_out_a_ninth_to_early_stop():
-    from anb.hpo.cross_validation import fold_rows
+    from anb.fitting.hpo.cross_validation import fold_rows
 
     n, folds = 1000, 5
     scored_all = []
@@ -308,15 +308,15 @@ def test_cross_validation_folds_partition_the_rows_and_hold_out_a_ninth_to_early
 
 
 def test_candidates_are_confirmed_by_cross_validation_on_train_and_validation_rows(subsample, fast_space):
-    from anb.dataset import load_dataset
-    from anb.hpo import ValidationCostObjective, pick_cheapest_within
-    from anb.hpo.confirmation import confirm_candidates
-    from anb.hpo.cross_validation import CV_FOLDS, fold_score
-    from anb.hpo.selection import CONFIRMED_COST, CONFIRMED_TAU
-    from anb.model_config import read_configspace
-    from anb.splits import random_split
-    from anb.targets import resolve_target
-    from anb.training import split_data
+    from anb.data.dataset import load_dataset
+    from anb.data.splits import random_split
+    from anb.devices.targets import resolve_target
+    from anb.fitting.hpo import ValidationCostObjective, pick_cheapest_within
+    from anb.fitting.hpo.confirmation import confirm_candidates
+    from anb.fitting.hpo.cross_validation import CV_FOLDS, fold_score
+    from anb.fitting.hpo.selection import CONFIRMED_COST, CONFIRMED_TAU
+    from anb.fitting.model_config import read_configspace
+    from anb.fitting.training import split_data
 
     data = load_dataset(subsample)
     sides, _ = split_data(data, random_split(data, 0.8, 0.1, 0.1, seed=1), resolve_target("a100", "throughput"))

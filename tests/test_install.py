@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 import anb
-from anb import store, xgboost_build
+from anb.fitting import xgboost_build
+from anb.surrogates import store
 
 # Each is needed by some other job (tuning, NAS-Bench-101's GCN, plots, LightGBM or scikit-learn
 # surrogates, downloads), never by a query of xgboost surrogates already in the cache.
@@ -36,7 +37,7 @@ def test_a_query_imports_nothing_it_does_not_use(real_data):
 
 
 def test_lazy_names_resolve_and_unknown_names_fail():
-    assert anb.load_dataset.__module__ == "anb.dataset"
+    assert anb.load_dataset.__module__ == "anb.data.dataset"
     assert anb.evaluate_metrics([1.0, 2.0, 3.0], [1.0, 2.0, 3.5])["mae"] == pytest.approx(0.5 / 3)
     assert {"ANBEnsemble", "load_dataset", "evaluate_metrics"} <= set(dir(anb))
     with pytest.raises(AttributeError, match="no_such_name"):

@@ -12,12 +12,13 @@ import numpy as np
 import pytest
 import xgboost as xgb
 
-from anb import cli, store
-from anb.dataset import load_dataset
+from anb import cli
+from anb.data.dataset import load_dataset
 from anb.devices import discover_devices
-from anb.ensemble import ANBEnsemble
-from anb.ensemble_io import LEGACY_FEATURE_VERSION, verify_ensemble
-from anb.targets import resolve_target
+from anb.devices.targets import resolve_target
+from anb.surrogates import store
+from anb.surrogates.ensemble import ANBEnsemble
+from anb.surrogates.ensemble_io import LEGACY_FEATURE_VERSION, verify_ensemble
 from configurationspaces.efficientnet_encoding import encode
 from configurationspaces.searchspaces import EfficientNetSS
 from helpers_store import set_home, staging_leftovers
@@ -171,7 +172,7 @@ def test_a_failed_write_leaves_no_staging_folder(legacy_download, home, capsys, 
         (directory / "member_0").mkdir()  # part of the ensemble was written
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("anb.legacy.save_ensemble", disk_full)
+    monkeypatch.setattr("anb.surrogates.legacy.save_ensemble", disk_full)
     assert cli.main(["import-legacy", str(download)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("anb import-legacy: error: ") and "No space left on device" in err

@@ -2,10 +2,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from anb.metrics import evaluate_metrics
+from anb.devices.targets import resolve_target
+from anb.fitting.metrics import evaluate_metrics
+from anb.fitting.training import split_data
 from anb.models import FAMILIES, MODEL_NAMES, Surrogate, make_surrogate, split_model_name
-from anb.targets import resolve_target
-from anb.training import split_data
 
 SMALL_PARAMS = {
     "xgb": {"max_depth": 4, "learning_rate": 0.1, "num_rounds": 300, "early_stopping_rounds": 20},

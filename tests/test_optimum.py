@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import anb
 from anb import cli
-from anb.features import features_from_encoded
+import anb
+from anb.fitting.features import features_from_encoded
 from anb.optimum import Problem, find_optimum, solve
 from anb.optimum.blocks import PEAK_COLUMN, block_choices
 from anb.optimum.branch_and_bound import BranchAndBound

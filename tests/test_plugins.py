@@ -10,10 +10,10 @@ from scipy.stats import kendalltau
 
 from anb import cli
 from anb.devices import DevicePlugin, discover_devices, get_device
-from anb.ensemble import ANBEnsemble
-from anb.ensemble_io import verify_ensemble
-from anb.store import entry_dir
-from anb.targets import resolve_target
+from anb.devices.targets import resolve_target
+from anb.surrogates.ensemble import ANBEnsemble
+from anb.surrogates.ensemble_io import verify_ensemble
+from anb.surrogates.store import entry_dir
 from helpers_store import (
     DEVICE,
     install_distribution,

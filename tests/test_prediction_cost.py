@@ -10,9 +10,9 @@ import json
 import numpy as np
 import pytest
 
+from anb.devices.targets import resolve_target
+from anb.fitting.training import split_data
 from anb.models import make_surrogate
-from anb.targets import resolve_target
-from anb.training import split_data
 
 
 @pytest.fixture(scope="module")

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from anb.devices import discover_devices
-from anb.model_config import default_config_path, read_model_params
-from anb.targets import resolve_target
-from anb.training import evaluate_sides, fit_members, split_data
+from anb.devices.targets import resolve_target
+from anb.fitting.model_config import default_config_path, read_model_params
+from anb.fitting.training import evaluate_sides, fit_members, split_data
 
 DEVICE_TARGETS = [(d, m) for d, plugin in discover_devices().items() for m in plugin.metrics]
 

@@ -13,11 +13,17 @@ import numpy as np
 import pytest
 
 import anb
-from anb import release, shipped, store
-from anb.ensemble_io import MANIFEST, CorruptEnsembleError, read_manifest, sha256_of, write_manifest
-from anb.model_config import default_config_path
-from anb.paths import entry_subpath
-from anb.targets import resolve_target
+from anb.devices.targets import resolve_target
+from anb.fitting.model_config import default_config_path
+from anb.surrogates import release, shipped, store
+from anb.surrogates.ensemble_io import (
+    MANIFEST,
+    CorruptEnsembleError,
+    entry_subpath,
+    read_manifest,
+    sha256_of,
+    write_manifest,
+)
 from configurationspaces.searchspaces import EfficientNetSS
 from helpers_store import (  # noqa: F401 - plugin_site is a fixture
     DEVICE,

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from anb.splits import kfold_split, load_split_dir, random_split, split_from_data_config
+from anb.data.splits import kfold_split, load_split_dir, random_split, split_from_data_config
 from conftest import beside_dataset
 
 

@@ -13,12 +13,13 @@ import textwrap
 import numpy as np
 import pytest
 
-from anb import cache_entry, cli, store
+from anb import cli
+from anb.data.download import DownloadError, HashMismatchError
 from anb.devices import discover_devices
-from anb.download import DownloadError, HashMismatchError
-from anb.ensemble import ANBEnsemble
-from anb.ensemble_io import MANIFEST, MANIFEST_HASH, CorruptEnsembleError, save_ensemble, verify_ensemble
-from anb.targets import resolve_target
+from anb.devices.targets import resolve_target
+from anb.surrogates import cache_entry, store
+from anb.surrogates.ensemble import ANBEnsemble
+from anb.surrogates.ensemble_io import MANIFEST, MANIFEST_HASH, CorruptEnsembleError, save_ensemble, verify_ensemble
 from helpers_store import (
     DEVICE,
     FAST_PARAMS,
@@ -272,19 +273,19 @@ WORKER = textwrap.dedent(
     import json, os, sys, time
     from pathlib import Path
 
-    import anb.store
+    import anb.surrogates.store
 
     params = json.loads(os.environ["ANB_TEST_PARAMS"])
-    anb.store.read_model_params = lambda path: dict(params)
-    real_build = anb.store.build
+    anb.surrogates.store.read_model_params = lambda path: dict(params)
+    real_build = anb.surrogates.store.build
 
     def slow_build(*args, **kwargs):
         time.sleep(1.0)  # hold the lock long enough that the other process must wait on it
         return real_build(*args, **kwargs)
 
-    anb.store.build = slow_build
+    anb.surrogates.store.build = slow_build
 
-    from anb.ensemble import ANBEnsemble
+    from anb.surrogates.ensemble import ANBEnsemble
     from configurationspaces.searchspaces import EfficientNetSS
 
     # A barrier: both processes ask for the surrogate at the same moment.

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 from scipy.stats import kendalltau
 
-from anb.model_config import check_params_for_family
+from anb.devices.targets import resolve_target
+from anb.fitting.model_config import check_params_for_family
+from anb.fitting.training import split_data
 from anb.models import Surrogate, make_surrogate
 from anb.models.member_predictions import MemberPredictions
 from anb.models.target_link import LogLinearLink
-from anb.targets import resolve_target
-from anb.training import split_data
 
 SMALL_XGB = {"max_depth": 3, "learning_rate": 0.2, "num_rounds": 200, "early_stopping_rounds": 20, "nthread": 1}
 

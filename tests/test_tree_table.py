@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import xgboost as xgb
 
-from anb.features import build_features, features_from_encoded
+from anb.fitting.features import build_features, features_from_encoded
 from anb.models.member_predictions import MemberPredictions
 from anb.models.tree_table import MAX_DEPTH, TreeTable, UnsupportedModel, stack_tables
 from anb.models.xgb_nodes import read_nodes
@@ -171,8 +171,8 @@ def test_a_booster_whose_complete_trees_exceed_the_slot_budget_is_refused(accura
 def test_every_committed_xgb_search_space_stays_within_the_kernel_depth():
     """Tuning may pick any depth of its space; a pick deeper than the kernel's limit would answer
     through xgboost, several times slower, so the spaces stop at it."""
-    from anb.model_config import default_config_path, read_configspace
-    from anb.targets import all_targets
+    from anb.devices.targets import all_targets
+    from anb.fitting.model_config import default_config_path, read_configspace
 
     for target in all_targets():
         space = read_configspace(default_config_path("xgb", target.device, target.metric))

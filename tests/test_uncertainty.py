@@ -9,11 +9,11 @@ import pytest
 from scipy import stats
 
 import anb
-from anb import store
-from anb.calibration import MIN_ROWS, SpreadCalibration
-from anb.ensemble_io import MANIFEST_FORMAT, read_manifest, save_ensemble, write_manifest
-from anb.splits import default_split
-from anb.targets import resolve_target
+from anb.data.splits import default_split
+from anb.devices.targets import resolve_target
+from anb.fitting.calibration import MIN_ROWS, SpreadCalibration
+from anb.surrogates import store
+from anb.surrogates.ensemble_io import MANIFEST_FORMAT, read_manifest, save_ensemble, write_manifest
 from configurationspaces.searchspaces import EfficientNetSS
 from helpers_store import fit_members, sample_architectures, set_home, synthetic_throughput, use_fast_params
 

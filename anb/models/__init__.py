@@ -1,4 +1,11 @@
-"""The surrogate model zoo: one interface (fit, predict, save, load) over five families."""
+"""The surrogate model zoo: one interface (fit, predict, save, load) over five families.
+
+Also the fast path of a query: the xgboost trees as flat tables and the compiled kernel that
+walks them (``tree_table``, ``tree_kernel``, ``member_predictions``). A new model family is a
+:class:`Surrogate` subclass added to :data:`FAMILIES` (docs/architecture.md).
+
+May import: no other anb package (the model families know nothing of devices or the dataset).
+"""
 
 from __future__ import annotations
 

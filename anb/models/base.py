@@ -12,7 +12,7 @@ import numpy as np
 from anb.models.target_link import IDENTITY, LINK_PARAM, LogLinearLink, check_link
 
 SPEC_FILE = "surrogate.json"
-# The suffix of a model file stored gzip-compressed (the shipped surrogates, anb.shipped).
+# The suffix of a model file stored gzip-compressed (the shipped surrogates, anb.surrogates.shipped).
 COMPRESSED_SUFFIX = ".gz"
 
 

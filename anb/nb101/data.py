@@ -39,13 +39,13 @@ DEFAULT_FILES = (NASLIB_FILE, "nasbench.hdf5", "nasbench_only108.tfrecord", "nas
 def data_dir() -> Path:
     """``$ANB_NB101_DATA_DIR`` if set, else ``nb101/`` beside the Accel-NASBench data folder.
 
-    That folder is ``anb.paths.data_dir()``, so the default is ``<anb cache>/nb101`` and, with
+    That folder is ``anb.data.paths.data_dir()``, so the default is ``<anb cache>/nb101`` and, with
     ``ANB_DATA_DIR=<root>/anb``, ``<root>/nb101``: one data root holds both, side by side.
     """
     override = os.environ.get(ENV_DATA_DIR)
     if override:
         return Path(override).expanduser()
-    from anb import paths
+    from anb.data import paths
 
     # abspath, not resolve: ANB_DATA_DIR=. still has a parent, and a symlinked folder's
     # sibling is looked for where the user put the link, not where it points.

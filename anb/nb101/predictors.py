@@ -23,7 +23,7 @@ from sklearn.neural_network import MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from anb.metrics import evaluate_metrics
+from anb.fitting.metrics import evaluate_metrics
 from anb.models import family_class, make_surrogate
 from anb.nb101.data import NASBench101Dataset
 from anb.nb101.features import DEFAULT_FEATURES, encode_cells, parse_features
@@ -208,7 +208,7 @@ def fit_eval(
 ) -> dict:
     """Train on one split (as :func:`fit_split`) and evaluate on another.
 
-    Returns the metrics of :func:`anb.metrics.evaluate_metrics` with errors in ``units``
+    Returns the metrics of :func:`anb.fitting.metrics.evaluate_metrics` with errors in ``units``
     (``"percent"``: MAE in percentage points, MSE in %^2; ``"fraction"``), plus ``units``,
     ``n_train`` (cells used), ``n_dropped`` (training cells below the accuracy floor) and
     ``n_test``. ``test_split`` names a split of ``test_dataset`` (default: the training

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from anb.ensemble import ANBEnsemble
+from anb.surrogates.ensemble import ANBEnsemble
 from anb.optimum.branch_and_bound import BranchAndBound, SearchResult
 from anb.optimum.problem import Constraint, Problem, default_sense
 from configurationspaces.efficientnet_encoding import decode_values

@@ -19,7 +19,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from anb.features import COST_COLUMNS, COST_SCALE, block_table
+from anb.fitting.features import COST_COLUMNS, COST_SCALE, block_table
 from configurationspaces.efficientnet_encoding import FIELDS, N_BLOCKS, default_layout
 
 PEAK_COLUMN = COST_COLUMNS.index("peak_activation")

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from anb.ensemble import ANBEnsemble
-from anb.features import FEATURE_VERSION
+from anb.surrogates.ensemble import ANBEnsemble
+from anb.fitting.features import FEATURE_VERSION
 from anb.models.target_link import LogLinearLink
 from anb.models.tree_table import stack_tables
 from anb.optimum.blocks import N_FEATURES

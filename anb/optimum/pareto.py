@@ -15,7 +15,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from anb.ensemble import ANBEnsemble
+from anb.surrogates.ensemble import ANBEnsemble
 from anb.optimum.problem import Constraint, Problem, default_sense
 
 COLUMNS = ("level", "accuracy", "device_value", "gap", "nodes", "seconds", "stopped")

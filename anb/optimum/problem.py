@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from anb.ensemble import ANBEnsemble
+from anb.surrogates.ensemble import ANBEnsemble
 from anb.optimum.blocks import BlockChoices, block_choices
 from anb.optimum.packed import PackedEnsemble, pack
 from anb.search.objectives import metric_is_maximised

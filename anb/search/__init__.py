@@ -11,6 +11,8 @@
 Single-objective searches (random search, regularized evolution, local search) return their
 trajectory as a DataFrame; multi-objective ones a :class:`ParetoResult`; constraint-aware
 search is a single-objective search with bounds (:mod:`anb.search.constraints`).
+
+May import: :mod:`anb.surrogates` (the objectives query ``ANBEnsemble``) and :mod:`anb.data`.
 """
 
 from anb.search.constraints import (

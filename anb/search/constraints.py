@@ -21,10 +21,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from anb.data.validation import check_finite_number, check_positive_number
 from anb.search.core import as_objective
 from anb.search.objectives import COST_TERMS, Objective, architecture_costs, make_objective
 from anb.search.single_objective import run
-from anb.validation import check_finite_number, check_positive_number
 
 COST_UNITS = {"macs": "M MACs", "params": "M params"}
 

@@ -14,9 +14,9 @@ import time
 import numpy as np
 import pandas as pd
 
-from anb.ensemble import ANBEnsemble
+from anb.data.validation import check_int
 from anb.search.objectives import Objective, block_lists
-from anb.validation import check_int
+from anb.surrogates.ensemble import ANBEnsemble
 from configurationspaces.efficientnet_encoding import architecture_ids, default_layout
 
 # A constraint-violating architecture's fitness: below every feasible one, ordered by how far

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from anb.data.validation import check_seed
 from anb.search.core import Problem, as_objective, check_budget, fresh_children, search_space
-from anb.validation import check_seed
 from anb.search.objectives import Objective, make_objective
 
 REFERENCE_SAMPLES = 10_000

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from anb.ensemble import ANBEnsemble
+from anb.surrogates.ensemble import ANBEnsemble
 from configurationspaces.efficientnet_cost import architecture_cost
 from configurationspaces.efficientnet_encoding import block_values, default_layout
 

@@ -29,9 +29,9 @@ from collections import deque
 import numpy as np
 import pandas as pd
 
+from anb.data.validation import check_seed
 from anb.search.core import Problem, best_so_far, check_budget, fresh_children
 from anb.search.regret import add_regret, check_optimum
-from anb.validation import check_seed
 from configurationspaces.efficientnet_encoding import architecture_ids
 
 def _trajectory(problem: Problem, algorithm: str, seed, settings: dict, optimum: float | None) -> pd.DataFrame:

@@ -1,0 +1,168 @@
+"""``anb adapt``: a new device from a few dozen measurements, written out as an installable plugin.
+
+The measurements (CSV, or JSON records) hold the 28 architecture columns (``block0_e`` ...
+``block6_se``) and one column of the metric, named ``throughput``/``latency`` or
+``<metric>_<name>``. The command writes a small Python project whose ``DevicePlugin`` carries
+them as result JSONs in the Accel-NASBench format; once it is installed (``pip install
+<folder>``), ``ANBEnsemble("xgb", device=<name>)`` builds the device's few-shot surrogate
+(:mod:`anb.adaptation.few_shot`) on first use, like any device. It also reports the transfer model's
+cross-validated Kendall tau on the measurements, which needs the other devices' surrogates
+(cached, else built once).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.stats import kendalltau
+
+from anb.adaptation import few_shot
+from anb.devices import UNITS, DevicePlugin, discover_devices
+from anb.fitting.features import cost_features
+from configurationspaces.efficientnet_encoding import decode_values, encode
+
+MEASUREMENTS_FOLDER = "measurements"
+
+
+def read_measurements(path: str | Path, name: str, metric: str) -> tuple[np.ndarray, np.ndarray]:
+    """The encoded architectures and the measured values of a CSV or JSON file of measurements."""
+    path = Path(path)
+    if metric not in UNITS:
+        raise ValueError(f"metric must be one of {', '.join(UNITS)}; got {metric!r}")
+    if path.suffix.lower() == ".json":
+        frame = pd.DataFrame(json.loads(path.read_text()))
+    elif path.suffix.lower() == ".csv":
+        frame = pd.read_csv(path)
+    else:
+        raise ValueError(f"measurements must be a .csv or .json file; got {path.name!r}")
+    column = next((c for c in (metric, f"{metric}_{name}") if c in frame), None)
+    if column is None:
+        raise ValueError(f"{path} has no column {metric!r} or {metric + '_' + name!r}; its columns: "
+                         f"{', '.join(map(str, frame.columns))}")
+    y = pd.to_numeric(frame[column], errors="coerce").to_numpy(float)
+    if not (np.isfinite(y) & (y > 0)).all():
+        bad = frame.index[~(np.isfinite(y) & (y > 0))][:3].tolist()
+        raise ValueError(f"{path}: every {column} must be a positive number; rows {bad} are not")
+    if len(y) < few_shot.MIN_MEASUREMENTS:
+        raise ValueError(f"{path} holds {len(y)} measurement(s); a new device needs at least {few_shot.MIN_MEASUREMENTS}")
+    return encode(frame), y
+
+
+def result_documents(encoded: np.ndarray, y: np.ndarray, name: str, metric: str) -> list[dict]:
+    """One Accel-NASBench result JSON per measured architecture."""
+    values = decode_values(encoded)
+    cost = cost_features(encoded)
+    documents = []
+    for i in range(len(y)):
+        architecture = {key: (bool(column[i]) if key.endswith("_se") else int(column[i])) for key, column in values.items()}
+        documents.append({
+            "architecture": architecture,
+            "metrics": {},
+            "model_info": {"macs": float(cost[i, 0]), "params": float(cost[i, 1])},
+            "platform_perf": {f"{metric}_{name}": {f"{metric}_mean": float(y[i])}},
+        })
+    return documents
+
+
+def plugin_files(plugin: DevicePlugin, documents: list[dict]) -> dict[str, str]:
+    """The plugin project's files, by path relative to its folder."""
+    dist, package = f"anb-device-{plugin.name}", f"anb_device_{plugin.name}"
+    pyproject = "\n".join([
+        "[build-system]",
+        'requires = ["setuptools>=68"]',
+        'build-backend = "setuptools.build_meta"',
+        "",
+        "[project]",
+        f'name = "{dist}"',
+        'version = "0.1.0"',
+        f"description = {json.dumps(plugin.description)}",
+        'dependencies = ["anb"]',
+        "",
+        '[project.entry-points."anb.devices"]',
+        f'"{plugin.name}" = "{package}:PLUGIN"',
+        "",
+        "[tool.setuptools]",
+        f'packages = ["{package}"]',
+        "",
+        "[tool.setuptools.package-data]",
+        f'{package} = ["{MEASUREMENTS_FOLDER}/*.json"]',
+        "",
+    ])
+    module = "\n".join([
+        f'"""The {plugin.name} device for anb: {len(documents)} measurements, written by `anb adapt`."""',
+        "",
+        "from pathlib import Path",
+        "",
+        "from anb.devices import DevicePlugin",
+        "",
+        f"PLUGIN = DevicePlugin({plugin.name!r}, {plugin.description!r}, {plugin.metrics!r},",
+        f"                      dataset=Path(__file__).parent / {MEASUREMENTS_FOLDER!r})",
+        "",
+    ])
+    files = {"pyproject.toml": pyproject, f"{package}/__init__.py": module}
+    for i, document in enumerate(documents):
+        files[f"{package}/{MEASUREMENTS_FOLDER}/result_{i}.json"] = json.dumps(document, indent=1)
+    return files
+
+
+def write_project(files: dict[str, str], folder: Path) -> Path:
+    """Write the files into a staging folder and rename it to ``folder``, which must not exist."""
+    folder = Path(folder)
+    if folder.exists():
+        raise FileExistsError(f"{folder} already exists; choose another --out or remove it")
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.staging-"))
+    try:
+        for relative, text in files.items():
+            path = staging / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+        staging.rename(folder)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return folder
+
+
+def cross_validated_tau(encoded: np.ndarray, y: np.ndarray, name: str) -> tuple[float, list[str]]:
+    """Kendall tau of the transfer model's K-fold predictions of the measurements, and the donors used."""
+    donors = few_shot.donor_targets(name)
+    if not donors:
+        raise ValueError("no device measured on the Accel-NASBench architectures is installed to transfer from")
+    predictions = few_shot.cross_validated_predictions(
+        few_shot.donor_predictions(donors, encoded, progress=True), few_shot.log_cost(encoded), y)
+    return float(kendalltau(predictions, y).statistic), [d.label for d in donors]
+
+
+def add_parser(sub) -> argparse.ArgumentParser:
+    adapt = sub.add_parser("adapt", help="a new device from a few dozen measurements, as an installable plugin")
+    adapt.add_argument("--measurements", required=True, help="CSV or JSON records: block0_e ... block6_se and the metric")
+    adapt.add_argument("--name", required=True, help="the device name (lower-case letters, digits and '_')")
+    adapt.add_argument("--metric", required=True, choices=list(UNITS))
+    adapt.add_argument("--description", default=None, help="one line about the device")
+    adapt.add_argument("--out", default=None, help="the plugin project folder (default: ./anb-device-<name>)")
+    adapt.set_defaults(func=run)
+    return adapt
+
+
+def run(args) -> int:
+    name = str(args.name).lower()
+    plugin = DevicePlugin(name, args.description or f"{name}, measured by the user ({args.metric})",
+                          {args.metric: UNITS[args.metric]})
+    if name in discover_devices():
+        raise ValueError(f"a device named {name!r} is already installed; choose another --name")
+    encoded, y = read_measurements(args.measurements, name, args.metric)
+    tau, donors = cross_validated_tau(encoded, y, name)
+    folder = write_project(plugin_files(plugin, result_documents(encoded, y, name, args.metric)),
+                           Path(args.out or f"anb-device-{name}"))
+    print(f"{name}/{args.metric}: {len(y)} measurements, transferred from {', '.join(donors)}")
+    print(f"cross-validated Kendall tau ({min(few_shot.CV_FOLDS, len(y))}-fold over the measurements): {tau:.3f}")
+    print(f"wrote the plugin project {folder}; install it with `pip install {folder}`, then query it with "
+          f"ANBEnsemble('xgb', device={name!r}, metric={args.metric!r})")
+    return 0

@@ -1,0 +1,122 @@
+"""Accelerators as plugins: every device is found through the ``anb.devices`` entry points.
+
+A third-party package adds a device by declaring, in its own ``pyproject.toml``::
+
+    [project.entry-points."anb.devices"]
+    mychip = "mypackage.anb_plugin:MYCHIP"
+
+where ``MYCHIP`` is a :class:`DevicePlugin`. The built-in devices are registered the same way
+in this project's ``pyproject.toml``; nothing in the code names them.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+
+ENTRY_POINT_GROUP = "anb.devices"
+UNITS = {"throughput": "images/s", "latency": "ms"}
+
+
+@dataclass(frozen=True)
+class SurrogateArchive:
+    """A downloadable ``.tar.gz`` of a surrogate ensemble, as written by ``anb build``."""
+
+    url: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class DevicePlugin:
+    """A device: its metrics (with units) and where its surrogates come from.
+
+    ``archives`` maps ``"<model>/<metric>"`` (e.g. ``"xgb/throughput"``) to a downloadable
+    archive. ``dataset`` is a directory or ``.tar.gz`` of result JSONs whose ``platform_perf``
+    holds ``<metric>_<name>`` entries; ``None`` means the Accel-NASBench dataset itself.
+    """
+
+    name: str
+    description: str
+    metrics: dict[str, str]
+    archives: dict[str, SurrogateArchive] = field(default_factory=dict)
+    dataset: str | Path | None = None
+
+    def __post_init__(self):
+        if not self.name or not self.name.replace("_", "").isalnum() or self.name != self.name.lower():
+            raise ValueError(f"a device name must be lower-case letters, digits and '_'; got {self.name!r}")
+        if not self.metrics:
+            raise ValueError(f"device {self.name!r} declares no metric")
+
+    def target_column(self, metric: str) -> str:
+        return f"{metric}_{self.name}"
+
+    def archive(self, model: str, metric: str) -> SurrogateArchive | None:
+        return self.archives.get(f"{model}/{metric}")
+
+    def load_measurements(self) -> pd.DataFrame:
+        from anb.data.dataset import load_dataset
+
+        return load_dataset(self.dataset)
+
+
+@lru_cache(maxsize=1)
+def discover_devices() -> dict[str, DevicePlugin]:
+    """Every installed device plugin by name. Broken plugins are skipped with a warning."""
+    devices: dict[str, DevicePlugin] = {}
+    claimed_by: dict[str, str] = {}
+    seen = set()
+    for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        # The same distribution can be visible twice on sys.path (e.g. an editable install
+        # next to a build directory); the same entry point twice is one plugin, not a clash.
+        if (entry.name, entry.value) in seen:
+            continue
+        seen.add((entry.name, entry.value))
+        try:
+            plugin = entry.load()
+            if callable(plugin) and not isinstance(plugin, DevicePlugin):
+                plugin = plugin()
+            if not isinstance(plugin, DevicePlugin):
+                raise TypeError(f"it gives a {type(plugin).__name__}, not an anb.devices.DevicePlugin")
+        except Exception as exc:  # a broken third-party plugin must not take the others down
+            warnings.warn(
+                f"device plugin {entry.name!r} ({entry.value}) failed to load and is skipped: {exc}",
+                stacklevel=2,
+            )
+            continue
+        if plugin.name in devices:
+            raise RuntimeError(
+                f"two plugins claim the device name {plugin.name!r}: {claimed_by[plugin.name]} and "
+                f"{entry.value}; uninstall one of them"
+            )
+        devices[plugin.name] = plugin
+        claimed_by[plugin.name] = entry.value
+    return dict(sorted(devices.items()))
+
+
+def get_device(name: str) -> DevicePlugin:
+    devices = discover_devices()
+    key = str(name).lower()
+    if key not in devices:
+        raise ValueError(f"unknown device {name!r}; available: {', '.join(devices) or 'none installed'}")
+    return devices[key]
+
+
+def resolve_metric(device: DevicePlugin, metric: str | None) -> str:
+    """The metric to use: the one asked for, or the device's only one when none is asked for."""
+    if metric is None:
+        if len(device.metrics) == 1:
+            return next(iter(device.metrics))
+        raise ValueError(
+            f"device {device.name!r} has several metrics; choose one of: {', '.join(device.metrics)}"
+        )
+    key = str(metric).lower()
+    if key not in device.metrics:
+        raise ValueError(
+            f"device {device.name!r} has no metric {metric!r}; it has: {', '.join(device.metrics)}"
+        )
+    return key
