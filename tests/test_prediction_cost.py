@@ -74,10 +74,21 @@ def test_lgb_counts_the_depth_of_the_leaf_each_row_reaches(sides):
 
 
 def test_forest_and_svr_costs(sides):
-    forest = _fit("sklearn_forest", {"n_estimators": 8, "max_depth": 6}, sides, rows=600)
+    from sklearn.compose import TransformedTargetRegressor
+    from sklearn.ensemble import RandomForestRegressor
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import SVR
+
+    params = {"n_estimators": 8, "max_depth": 6}
+    forest = _fit("sklearn_forest", params, sides, rows=600)
+    # The same forest fitted by scikit-learn itself (same data, seed and thread-independent trees).
+    reference = RandomForestRegressor(**params, random_state=1).fit(sides["train"].X[:600], sides["train"].y[:600])
     X = sides["test"].X[:30]
-    expected = np.mean([sum(int(tree.decision_path(X[i:i + 1]).sum()) - 1 for tree in forest.estimator_.estimators_)
+    expected = np.mean([sum(int(tree.decision_path(X[i:i + 1]).sum()) - 1 for tree in reference.estimators_)
                         for i in range(len(X))])
     assert forest.evaluations_per_row(X) == pytest.approx(expected)
     svr = _fit("svr", {"C": 1.0}, sides, rows=400)
-    assert svr.evaluations_per_row(X) == svr.estimator_.regressor_[-1].support_.size > 0
+    pipeline = TransformedTargetRegressor(make_pipeline(StandardScaler(), SVR(C=1.0)), transformer=StandardScaler())
+    support = pipeline.fit(sides["train"].X[:400], sides["train"].y[:400]).regressor_[-1].support_.size
+    assert svr.evaluations_per_row(X) == support > 0

@@ -70,8 +70,3 @@ def lgb_split_nodes_per_row(booster, X: np.ndarray, num_iteration: int | None = 
     leaves = np.asarray(booster.predict(X, pred_leaf=True, num_iteration=num_iteration), dtype=np.int64).reshape(len(X), -1)
     return sum(leaf_depths[t][leaves[:, t]] for t in range(leaves.shape[1]))
 
-
-def forest_split_nodes_per_row(forest, X: np.ndarray) -> np.ndarray:
-    """Split nodes each row passes through in a scikit-learn forest (nodes visited less the leaves)."""
-    visited, _ = forest.decision_path(X)
-    return np.asarray(visited.sum(axis=1)).ravel() - len(forest.estimators_)

@@ -1,40 +1,46 @@
 """scikit-learn surrogates: random forest and (nu-)SVR.
 
-scikit-learn has no portable model format of its own; these are stored with joblib, and the
-manifest written beside them records the scikit-learn version they need.
+scikit-learn fits them; what a fitted one predicts from is then kept as arrays
+(:mod:`anb.models.forest_arrays`, :mod:`anb.models.kernel_machine`) and saved as an ``.npz``:
+scikit-learn's only format is a pickle, which is neither portable across its versions nor safe to
+load. A model predicts through its arrays both after ``fit`` and after ``load``, so the two agree.
 """
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
-import joblib
 import numpy as np
 
 from anb.models.base import Surrogate
-from anb.models.prediction_cost import forest_split_nodes_per_row
+from anb.models.forest_arrays import ForestArrays
+from anb.models.kernel_machine import KernelMachine
 
 
 class _SklearnSurrogate(Surrogate):
-    model_file = "model.joblib"
+    model_file = "model.npz"
     library = "scikit-learn"
+    # The arrays class a fitted estimator is kept as.
+    arrays = None
 
     def _estimator(self):
         raise NotImplementedError
 
     def _fit(self, X, y, X_val, y_val):
         # These models have no early stopping; the validation set is only reported on.
-        self.estimator_ = self._estimator().fit(X, y)
+        self.model_ = self._arrays_of(self._estimator().fit(X, y))
+
+    def _arrays_of(self, estimator):
+        raise NotImplementedError
 
     def _predict(self, X):
-        return self.estimator_.predict(X)
+        return self.model_.predict(X)
 
     def _save_model(self, path: Path):
-        joblib.dump(self.estimator_, path)
+        self.model_.save(path)
 
     def _load_model(self, raw: bytes):
-        self.estimator_ = joblib.load(io.BytesIO(raw))
+        self.model_ = self.arrays.from_bytes(raw)
 
 
 class ForestSurrogate(_SklearnSurrogate):
@@ -44,6 +50,7 @@ class ForestSurrogate(_SklearnSurrogate):
         "max_features", "max_leaf_nodes", "min_impurity_decrease", "bootstrap", "oob_score", "max_samples", "ccp_alpha",
     })
     config_folder = "random_forest"
+    arrays = ForestArrays
     tree_size_param = "max_depth"
 
     # scikit-learn's estimators are imported where they are made: a process that only queries
@@ -53,9 +60,12 @@ class ForestSurrogate(_SklearnSurrogate):
 
         return RandomForestRegressor(**self.params, random_state=self.seed, n_jobs=-1)
 
+    def _arrays_of(self, estimator) -> ForestArrays:
+        return ForestArrays.from_forest(estimator)
+
     def evaluations_per_row(self, X) -> float:
         """Split nodes a row passes through, summed over the trees and averaged over ``X``."""
-        return float(forest_split_nodes_per_row(self.estimator_, np.asarray(X, dtype=np.float64)).mean())
+        return float(self.model_.split_nodes_per_row(np.asarray(X, dtype=np.float64)).mean())
 
 
 class SVRSurrogate(_SklearnSurrogate):
@@ -63,6 +73,7 @@ class SVRSurrogate(_SklearnSurrogate):
     kernel_machine = "SVR"  # the class in sklearn.svm
     tunable_params = frozenset({"kernel", "degree", "gamma", "coef0", "tol", "C", "epsilon", "shrinking", "cache_size", "max_iter"})
     config_folder = "svr"
+    arrays = KernelMachine
 
     def _estimator(self):
         from sklearn import svm
@@ -76,9 +87,12 @@ class SVRSurrogate(_SklearnSurrogate):
             transformer=StandardScaler(),
         )
 
+    def _arrays_of(self, estimator) -> KernelMachine:
+        return KernelMachine.from_pipeline(estimator)
+
     def evaluations_per_row(self, X) -> float:
         """Kernel evaluations per row: one per support vector, whatever the row."""
-        return float(self.estimator_.regressor_[-1].support_.size)
+        return float(self.model_.n_support)
 
 
 class NuSVRSurrogate(SVRSurrogate):

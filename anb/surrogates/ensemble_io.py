@@ -158,10 +158,19 @@ def verify_ensemble(directory: str | Path) -> dict:
     return manifest
 
 
+def _load_member(directory: Path) -> Surrogate:
+    """A member whose files passed their hashes; one this anb cannot read (a model format an
+    earlier anb wrote, e.g. scikit-learn's pickles) makes the entry one to rebuild."""
+    try:
+        return Surrogate.load(directory)
+    except (OSError, ValueError) as exc:
+        raise CorruptEnsembleError(f"{directory} cannot be read by this anb ({exc}); rebuild it") from exc
+
+
 def load_ensemble_dir(directory: str | Path) -> tuple[list[Surrogate], dict]:
     manifest = verify_ensemble(directory)
     directory = Path(directory)
-    members = [Surrogate.load(directory / f"member_{i}") for i in range(manifest["n_members"])]
+    members = [_load_member(directory / f"member_{i}") for i in range(manifest["n_members"])]
     return members, manifest
 
 
