@@ -15,8 +15,8 @@ import pytest
 
 from anb.models import make_surrogate
 from anb.models.base import Surrogate
-from anb.targets import resolve_target
-from anb.training import split_data
+from anb.devices.targets import resolve_target
+from anb.fitting.training import split_data
 
 ROWS = 500
 
@@ -82,8 +82,8 @@ def test_a_pickled_model_is_refused_by_name(sides, tmp_path):
 def test_an_entry_an_earlier_anb_pickled_is_one_to_rebuild(sides, tmp_path):
     """An intact entry (every hash matches) whose member is a joblib pickle, as anb 0.2.0 wrote
     them, is reported as an entry to rebuild, which the cache then does; it is never unpickled."""
-    from anb.ensemble_io import (CorruptEnsembleError, load_ensemble_dir, read_manifest, save_ensemble, sha256_of,
-                                 write_manifest)
+    from anb.surrogates.ensemble_io import (CorruptEnsembleError, load_ensemble_dir, read_manifest, save_ensemble,
+                                            sha256_of, write_manifest)
 
     train = sides["train"]
     model = make_surrogate("sklearn_forest", {"n_estimators": 3}, seed=0).fit(train.X[:200], train.y[:200])

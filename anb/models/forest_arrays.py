@@ -85,7 +85,7 @@ class ForestArrays:
     value: np.ndarray
 
     @classmethod
-    def from_forest(cls, forest) -> ForestArrays:
+    def from_estimator(cls, forest) -> ForestArrays:
         """The arrays of a fitted single-output ``RandomForestRegressor``."""
         trees = [estimator.tree_ for estimator in forest.estimators_]
         sizes = np.array([tree.node_count for tree in trees], np.int64)

@@ -5,9 +5,8 @@ StandardScaler())``. What it predicts from is a handful of arrays and numbers: t
 mean and scale, the support vectors, their dual coefficients, the intercept, the kernel and its
 parameters, and the target scaler's mean and scale. They are written as an ``.npz`` (read with
 ``allow_pickle=False``) and a prediction is computed from them here, as libsvm computes it:
-``sum_i coef_i * K(x, sv_i) + intercept``, the RBF kernel's squared distance summed over the
-differences. The sums run in numpy's order, not libsvm's, so the two agree to float64 rounding
-(about 1e-15 relative), not bit for bit.
+``sum_i coef_i * K(x, sv_i) + intercept``. The sums run in numpy's order, not libsvm's, so the two
+agree to float64 rounding (about 1e-14 relative), not bit for bit.
 """
 
 from __future__ import annotations
@@ -20,8 +19,6 @@ import numpy as np
 from anb.models.npz_arrays import load_arrays, save_arrays
 
 KERNELS = ("linear", "poly", "rbf", "sigmoid")
-# Elements of the row-by-support-vector differences held at once for the RBF kernel (32 MB).
-DIFFERENCE_ELEMENTS = 1 << 22
 
 
 @dataclass(frozen=True)
@@ -39,7 +36,7 @@ class KernelMachine:
     y_scale: np.ndarray
 
     @classmethod
-    def from_pipeline(cls, regressor) -> KernelMachine:
+    def from_estimator(cls, regressor) -> KernelMachine:
         """The arrays of a fitted ``TransformedTargetRegressor(make_pipeline(StandardScaler(), SVR))``."""
         x_scaler, machine = regressor.regressor_[0], regressor.regressor_[-1]
         if machine.kernel not in KERNELS:
@@ -63,14 +60,10 @@ class KernelMachine:
         return np.tanh(gamma * dots + float(self.coef0))
 
     def _squared_distances(self, Z: np.ndarray) -> np.ndarray:
-        """``|z - sv|^2`` summed over the differences, as libsvm's RBF kernel does (no ``z.z + sv.sv - 2 z.sv``
-        cancellation), a chunk of rows at a time so that the differences stay within ``DIFFERENCE_ELEMENTS``."""
-        rows = max(1, DIFFERENCE_ELEMENTS // max(1, self.support_vectors.size))
-        out = np.empty((len(Z), len(self.support_vectors)))
-        for start in range(0, len(Z), rows):
-            differences = Z[start:start + rows, None, :] - self.support_vectors[None, :, :]
-            out[start:start + rows] = np.einsum("ijk,ijk->ij", differences, differences)
-        return out
+        """``|z - sv|^2`` as ``z.z + sv.sv - 2 z.sv``: one matrix product, 9x faster than summing the
+        differences on 20,000 rows, and as close to libsvm (benchmarks/sklearn_arrays.py)."""
+        squared = (Z * Z).sum(axis=1)[:, None] + (self.support_vectors ** 2).sum(axis=1)[None, :]
+        return np.maximum(squared - 2 * (Z @ self.support_vectors.T), 0.0)
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         Z = (np.asarray(X, np.float64) - self.x_mean) / self.x_scale

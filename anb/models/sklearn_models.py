@@ -13,25 +13,19 @@ from pathlib import Path
 import numpy as np
 
 from anb.models.base import Surrogate
-from anb.models.forest_arrays import ForestArrays
 from anb.models.kernel_machine import KernelMachine
 
 
 class _SklearnSurrogate(Surrogate):
     model_file = "model.npz"
     library = "scikit-learn"
-    # The arrays class a fitted estimator is kept as.
-    arrays = None
 
     def _estimator(self):
         raise NotImplementedError
 
     def _fit(self, X, y, X_val, y_val):
         # These models have no early stopping; the validation set is only reported on.
-        self.model_ = self._arrays_of(self._estimator().fit(X, y))
-
-    def _arrays_of(self, estimator):
-        raise NotImplementedError
+        self.model_ = self._arrays_class().from_estimator(self._estimator().fit(X, y))
 
     def _predict(self, X):
         return self.model_.predict(X)
@@ -40,7 +34,12 @@ class _SklearnSurrogate(Surrogate):
         self.model_.save(path)
 
     def _load_model(self, raw: bytes):
-        self.model_ = self.arrays.from_bytes(raw)
+        self.model_ = self._arrays_class().from_bytes(raw)
+
+    @staticmethod
+    def _arrays_class():
+        """The class a fitted estimator is kept as."""
+        raise NotImplementedError
 
 
 class ForestSurrogate(_SklearnSurrogate):
@@ -50,7 +49,6 @@ class ForestSurrogate(_SklearnSurrogate):
         "max_features", "max_leaf_nodes", "min_impurity_decrease", "bootstrap", "oob_score", "max_samples", "ccp_alpha",
     })
     config_folder = "random_forest"
-    arrays = ForestArrays
     tree_size_param = "max_depth"
 
     # scikit-learn's estimators are imported where they are made: a process that only queries
@@ -60,8 +58,12 @@ class ForestSurrogate(_SklearnSurrogate):
 
         return RandomForestRegressor(**self.params, random_state=self.seed, n_jobs=-1)
 
-    def _arrays_of(self, estimator) -> ForestArrays:
-        return ForestArrays.from_forest(estimator)
+    @staticmethod
+    def _arrays_class():
+        # Imported where it is used: its compiled walk loads numba, which only a forest needs.
+        from anb.models.forest_arrays import ForestArrays
+
+        return ForestArrays
 
     def evaluations_per_row(self, X) -> float:
         """Split nodes a row passes through, summed over the trees and averaged over ``X``."""
@@ -73,7 +75,6 @@ class SVRSurrogate(_SklearnSurrogate):
     kernel_machine = "SVR"  # the class in sklearn.svm
     tunable_params = frozenset({"kernel", "degree", "gamma", "coef0", "tol", "C", "epsilon", "shrinking", "cache_size", "max_iter"})
     config_folder = "svr"
-    arrays = KernelMachine
 
     def _estimator(self):
         from sklearn import svm
@@ -87,8 +88,9 @@ class SVRSurrogate(_SklearnSurrogate):
             transformer=StandardScaler(),
         )
 
-    def _arrays_of(self, estimator) -> KernelMachine:
-        return KernelMachine.from_pipeline(estimator)
+    @staticmethod
+    def _arrays_class():
+        return KernelMachine
 
     def evaluations_per_row(self, X) -> float:
         """Kernel evaluations per row: one per support vector, whatever the row."""
