@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from anb.nb101.gcn import _centre_and_scale, _one_thread, _torch
+from anb.nb101.gcn import centre_and_scale, import_torch, one_thread
 from configurationspaces.computation_graph import N_NODE_FEATURES, ComputationGraphs, node_features
 
 DEFAULTS = {
@@ -137,7 +137,7 @@ class GraphPredictor:
     def fit(self, graphs: ComputationGraphs, y) -> GraphPredictor:
         """Train a new network on ``graphs``."""
         y = self._check(graphs, y)
-        torch = _torch()
+        torch = import_torch()
         torch.manual_seed(self.seed)
         p = self.params
         self.network_ = _build_network(torch, N_NODE_FEATURES, p["hidden"], p["layers"], p["head"])
@@ -157,8 +157,8 @@ class GraphPredictor:
             raise ValueError(f"fine-tuning loss must be one of {list(FINE_TUNE_LOSSES)}; got {loss!r}")
         y = self._check(graphs, y)
         if loss == "pairwise":
-            return self._train_pairwise(_torch(), graphs, y)
-        return self._train(_torch(), graphs, y, self.params["fine_tune_epochs"], self.params["fine_tune_lr"])
+            return self._train_pairwise(import_torch(), graphs, y)
+        return self._train(import_torch(), graphs, y, self.params["fine_tune_epochs"], self.params["fine_tune_lr"])
 
     def _optimiser(self, torch, lr: float, steps: int):
         """Adam with weight decay, its learning rate decaying to zero on a cosine over ``steps``."""
@@ -167,14 +167,14 @@ class GraphPredictor:
 
     def _train(self, torch, graphs, y, epochs: int, lr: float) -> GraphPredictor:
         # The target of each family on its own scale: accuracies of two datasets differ in level and spread.
-        self.y_mean_, self.y_std_ = _centre_and_scale(y, "huber")
+        self.y_mean_, self.y_std_ = centre_and_scale(y, "huber")
         target = torch.from_numpy(((y - self.y_mean_) / self.y_std_).astype(np.float32))
         inputs = _PackedInputs(torch, graphs)
         rng = np.random.default_rng(self.seed)
         network = self.network_
         optimiser, schedule = self._optimiser(torch, lr, epochs * -(-len(y) // self.params["batch_size"]))
         network.train()
-        with _one_thread(torch):
+        with one_thread(torch):
             for _ in range(epochs):
                 order = rng.permutation(len(y))
                 for start in range(0, len(y), self.params["batch_size"]):
@@ -199,7 +199,7 @@ class GraphPredictor:
         epochs = self.params["pairwise_fine_tune_epochs"]
         optimiser, schedule = self._optimiser(torch, self.params["fine_tune_lr"], epochs)
         network.train()
-        with _one_thread(torch):
+        with one_thread(torch):
             for _ in range(epochs):
                 optimiser.zero_grad()
                 out = network(*batch)
@@ -221,10 +221,10 @@ class GraphPredictor:
             raise RuntimeError("this graph predictor is not fitted; call fit() first")
         if not isinstance(graphs, ComputationGraphs):
             raise ValueError(f"graphs must be ComputationGraphs; got {type(graphs).__name__}")
-        torch = _torch()
+        torch = import_torch()
         inputs = _PackedInputs(torch, graphs)
         out = []
-        with torch.no_grad(), _one_thread(torch):
+        with torch.no_grad(), one_thread(torch):
             for start in range(0, len(graphs), PREDICT_BATCH):
                 batch = np.arange(start, min(start + PREDICT_BATCH, len(graphs)))
                 out.append(getattr(self.network_, method)(*inputs.batch(batch)).numpy())

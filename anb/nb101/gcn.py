@@ -39,7 +39,8 @@ DEFAULTS = {
 LOSSES = ("huber", "mse")
 
 
-def _torch():
+def import_torch():
+    """torch, or an ImportError that says which extra installs it."""
     try:
         import torch
     except ImportError:
@@ -48,7 +49,7 @@ def _torch():
 
 
 @contextmanager
-def _one_thread(torch):
+def one_thread(torch):
     """Run torch single-threaded: 7-vertex graphs are too small for intra-op threads to pay,
     and on a busy machine they stalled each other (a fit took 10x longer, measured)."""
     previous = torch.get_num_threads()
@@ -99,7 +100,9 @@ def _normalised(adjacency: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return forward.astype(np.float32), backward.astype(np.float32)
 
 
-def _centre_and_scale(y: np.ndarray, loss: str) -> tuple[float, float]:
+def centre_and_scale(y: np.ndarray, loss: str) -> tuple[float, float]:
+    """The centre and scale the targets are standardised by: robust ones for the Huber loss
+    (an outlier must not set the scale it is then down-weighted at), else the mean and std."""
     if loss == "huber":
         return robust_centre_scale(y)
     return float(y.mean()), float(y.std()) or 1.0
@@ -124,7 +127,7 @@ class GCNPredictor:
         return [torch.from_numpy(a) for a in (graph["operations"], forward, backward, graph["mask"])]
 
     def fit(self, adjacency, labels, y) -> GCNPredictor:
-        torch = _torch()
+        torch = import_torch()
         y = np.asarray(y, dtype=np.float64)
         if y.ndim != 1 or len(y) != len(adjacency) or not np.isfinite(y).all():
             raise ValueError(f"y must be {len(adjacency)} finite values; got shape {y.shape}")
@@ -133,13 +136,13 @@ class GCNPredictor:
         p = self.params
         inputs = self._tensors(torch, adjacency, labels)
         # Train on a standardised target: the accuracies span a few percent around 0.9.
-        self.y_mean_, self.y_std_ = _centre_and_scale(y, p["loss"])
+        self.y_mean_, self.y_std_ = centre_and_scale(y, p["loss"])
         target = torch.from_numpy(((y - self.y_mean_) / self.y_std_).astype(np.float32))
         loss_function = torch.nn.functional.huber_loss if p["loss"] == "huber" else torch.nn.functional.mse_loss
         network = _build_network(torch, inputs[0].shape[-1], p["hidden"], p["layers"], p["head"], p["dropout"])
         optimiser = torch.optim.Adam(network.parameters(), lr=p["lr"], weight_decay=p["weight_decay"])
         network.train()
-        with _one_thread(torch):
+        with one_thread(torch):
             for _ in range(p["epochs"]):
                 order = torch.from_numpy(rng.permutation(len(y)))
                 for batch in order.split(p["batch_size"]):
@@ -153,7 +156,7 @@ class GCNPredictor:
     def predict(self, adjacency, labels) -> np.ndarray:
         if self.network_ is None:
             raise RuntimeError("this GCN predictor is not fitted; call fit() first")
-        torch = _torch()
-        with torch.no_grad(), _one_thread(torch):
+        torch = import_torch()
+        with torch.no_grad(), one_thread(torch):
             out = self.network_(*self._tensors(torch, adjacency, labels)).numpy()
         return out.astype(np.float64) * self.y_std_ + self.y_mean_

@@ -10,6 +10,10 @@ The value is the ensemble's own ``query`` mean of the returned architecture; the
 no subproblem's upper bound exceeds it when the search ends (``gap == 0``). With a
 ``time_limit`` the search may stop early, and ``gap`` then says how far the best bound still
 left is above the value. See ``docs/optimum.md``.
+
+May import: :mod:`anb.models` (the tree tables it bounds), :mod:`anb.fitting` (the features'
+block table), :mod:`anb.surrogates` (the ensembles) and :mod:`anb.search` (which direction a
+metric is optimised in).
 """
 
 from __future__ import annotations

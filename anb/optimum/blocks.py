@@ -8,7 +8,7 @@ per-block share. That is what makes the space a product the branch and bound can
 block, and what bounds a cost column over the blocks still free: the fixed shares plus the sum
 of each free block's smallest (largest) share.
 
-The shares are those of :mod:`anb.features`' own block table, so the decomposition is the one
+The shares are those of :mod:`anb.fitting.features`' own block table, so the decomposition is the one
 the features are computed from, integer counts that add up exactly.
 """
 
