@@ -253,7 +253,7 @@ def test_zoo_takes_thread_and_tunable_parameters_from_the_model_family():
         if family.thread_param:
             assert params[family.thread_param] == 1
         assert set(params) <= family.tunable_params
-    with pytest.raises(ValueError, match=r"unknown xgb parameters \['n_estimators'\]; tunable: "):
+    with pytest.raises(ValueError, match=r"unknown xgb parameters \['n_estimators'\]; known: "):
         NB101Predictor("xgb", params={"n_estimators": 10})
 
 

@@ -27,6 +27,16 @@ def check_members(value, name: str = "n_members") -> int:
     return check_int(value, name, 1, MAX_MEMBERS)
 
 
+def with_defaults(params: dict | None, defaults: dict, what: str, known=None) -> dict:
+    """``defaults`` updated by ``params``; a ``ValueError`` naming any parameter not in ``known``
+    (the defaults' names unless given) and the ones there are."""
+    known = set(defaults) if known is None else set(known)
+    unknown = set(params or {}) - known
+    if unknown:
+        raise ValueError(f"unknown {what} parameters {sorted(unknown)}; known: {sorted(known)}")
+    return {**defaults, **(params or {})}
+
+
 def _is_finite_number(value) -> bool:
     return isinstance(value, Real) and not isinstance(value, (bool, np.bool_)) and math.isfinite(value)
 

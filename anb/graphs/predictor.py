@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from anb.data.validation import with_defaults
 from anb.nb101.gcn import centre_and_scale, import_torch, one_thread
 from configurationspaces.computation_graph import N_NODE_FEATURES, ComputationGraphs, node_features
 
@@ -119,10 +120,7 @@ class GraphPredictor:
     """``fit(graphs, y)`` / ``predict(graphs)`` on :class:`ComputationGraphs` of any family."""
 
     def __init__(self, params: dict | None = None, seed: int = 0):
-        unknown = set(params or {}) - set(DEFAULTS)
-        if unknown:
-            raise ValueError(f"unknown graph predictor parameters {sorted(unknown)}; known: {sorted(DEFAULTS)}")
-        self.params = {**DEFAULTS, **(params or {})}
+        self.params = with_defaults(params, DEFAULTS, "graph predictor")
         self.seed = int(seed)
         self.network_ = None
 

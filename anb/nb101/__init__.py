@@ -3,7 +3,7 @@
 The search space itself (cells, validation, hashing, sampling, encodings, cost) lives in
 ``configurationspaces.nasbench101*``; see ``dataset/nasbench101.md`` for the data formats.
 
-May import: :mod:`anb.models`, :mod:`anb.fitting` (the metrics), :mod:`anb.data` (where the data lies).
+May import: :mod:`anb.models`, :mod:`anb.fitting` (the metrics), :mod:`anb.data` (where the data lies, the argument checks).
 """
 
 from anb.nb101.data import NASBench101Dataset, data_dir, default_data_file

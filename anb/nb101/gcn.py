@@ -21,6 +21,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from anb.data.validation import with_defaults
 from anb.nb101.robust import robust_centre_scale
 from configurationspaces.nasbench101_encoding import graph_tensors
 
@@ -112,10 +113,7 @@ class GCNPredictor:
     """``fit(adjacency, labels, y)`` / ``predict(adjacency, labels)`` on ``cells_to_arrays`` arrays."""
 
     def __init__(self, params: dict | None = None, seed: int = 0):
-        unknown = set(params or {}) - set(DEFAULTS)
-        if unknown:
-            raise ValueError(f"unknown GCN parameters {sorted(unknown)}; known: {sorted(DEFAULTS)}")
-        self.params = {**DEFAULTS, **(params or {})}
+        self.params = with_defaults(params, DEFAULTS, "GCN")
         if self.params["loss"] not in LOSSES:
             raise ValueError(f"GCN loss must be one of {list(LOSSES)}; got {self.params['loss']!r}")
         self.seed = int(seed)

@@ -23,6 +23,7 @@ from sklearn.neural_network import MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from anb.data.validation import with_defaults
 from anb.fitting.metrics import evaluate_metrics
 from anb.models import family_class, make_surrogate
 from anb.nb101.data import NASBench101Dataset
@@ -76,9 +77,7 @@ def _model_params(model: str, params: dict | None) -> dict:
         family = family_class(model)
         if family.thread_param:
             defaults[family.thread_param] = 1
-        unknown = set(params or {}) - family.tunable_params
-        if unknown:
-            raise ValueError(f"unknown {model} parameters {sorted(unknown)}; tunable: {sorted(family.tunable_params)}")
+        return with_defaults(params, defaults, model, known=family.tunable_params)
     return {**defaults, **(params or {})}
 
 
