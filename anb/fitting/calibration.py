@@ -31,6 +31,7 @@ import numpy as np
 from scipy import optimize, stats
 
 from anb.data.validation import check_finite_number
+from anb.models import portable
 
 # Student-t degrees of freedom of the predictive distribution. Fitted per target by maximum
 # likelihood, the values spread from 3.4 to >1,000 (a flat likelihood), so one value serves
@@ -175,14 +176,17 @@ class SpreadCalibration:
         deviation = predictions - mean
         # the members' std from the given mean: numpy's std costs 20 us on one architecture
         variance = (deviation * deviation).sum(axis=0) / len(predictions)
-        log_spread = 0.5 * np.log(np.maximum(variance, max(self.spread_floor_ ** 2, TINY)))
-        log_mean = np.log(np.maximum(np.abs(mean), TINY))
+        # log and exp in portable arithmetic: numpy's differ in the last bit from one CPU to another
+        functions = portable.functions(3 * len(mean))
+        logs = functions.log_of(np.stack([np.maximum(variance, max(self.spread_floor_ ** 2, TINY)),
+                                          np.maximum(np.abs(mean), TINY)]))
+        log_spread, log_mean = 0.5 * logs[0], logs[1]
         log_sigma = ((w0 - w1 * centre_spread - w2 * centre_mean)
                      + w1 * np.minimum(np.maximum(log_spread, low_spread), high_spread)
                      + w2 * np.minimum(np.maximum(log_mean, low_mean), high_mean))
         if self.measurement_rel_std_ == 0:
-            return np.exp(log_sigma)
-        return np.sqrt(np.exp(2 * log_sigma) + (self.measurement_rel_std_ * mean) ** 2)
+            return functions.exp_of(log_sigma)
+        return np.sqrt(functions.exp_of(2 * log_sigma) + (self.measurement_rel_std_ * mean) ** 2)
 
     def quantile(self, q) -> np.ndarray:
         """Quantiles of the predictive distribution in units of its std (mean 0, std 1)."""

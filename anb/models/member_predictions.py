@@ -67,7 +67,13 @@ def kernel_loaded() -> bool:
 
 def _load_kernel() -> None:
     try:
-        from anb.models import tree_kernel
+        from anb.models import portable_kernel, tree_kernel
+
+        # The portable math's compiled twins, loaded (or compiled) with the argument types of real calls.
+        portable_kernel.log_of(np.ones((2, 1)))
+        portable_kernel.exp_of(np.zeros(1))
+        portable_kernel.inverse_links(np.zeros((1, 1)), np.zeros((1, 1)), np.zeros(1, np.int64), np.zeros((1, 1)),
+                                      np.zeros(1), np.zeros(1, np.bool_))
 
         # A one-tree, one-row call with the argument types of every real call: numba loads that
         # specialisation from its cache (or compiles it, on a machine's first run).

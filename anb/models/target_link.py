@@ -13,12 +13,16 @@ throughput 0.972 -> 0.980 and latency 0.981 -> 0.985, vck190 latency 0.975 -> 0.
 0.964 -> 0.969. On vck190 throughput and tpuv3 it fell, because their configs' L1 penalty was
 tuned for the raw scale and leaves the small log residual almost no splits: whether a target
 uses the link is a tuned choice (``param:target_link`` in its model config). The trend costs one
-dot product per row: 46 multiply-adds next to thousands of split comparisons.
+dot product per row: 46 multiply-adds next to thousands of split comparisons. At query time it
+is computed in the portable arithmetic of :mod:`anb.models.portable_math` (fixed order, no
+CPU-dependent ``exp``/``log1p``), so a shipped surrogate answers the same bits on every CPU.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from anb.models import portable
 
 LINK_PARAM = "target_link"
 IDENTITY = "identity"
@@ -61,8 +65,11 @@ class LogLinearLink:
         return _log_of_positive(y) - self.trend(X)
 
     def inverse(self, X: np.ndarray, model_output: np.ndarray) -> np.ndarray:
-        """The prediction in the target's units from the model's output (float64 throughout)."""
-        return np.exp(self.trend(X) + model_output)
+        """The prediction in the target's units from the model's output: ``exp(trend + output)``
+        in the portable arithmetic of :mod:`anb.models.portable_math` (the same bits on every CPU)."""
+        outputs = np.array(model_output, dtype=np.float64, ndmin=2)
+        _inverse_members(outputs, X, [self])
+        return outputs[0]
 
     def state(self) -> dict:
         return {"log_columns": self.log_columns_.tolist(), "coef": self.coef_.tolist(), "intercept": self.intercept_}
@@ -86,17 +93,25 @@ def inverse_all(links: list[LogLinearLink | None], X: np.ndarray, outputs: np.nd
     """Every member's prediction from its model's output (rows of ``outputs``), in place.
 
     Members of one ensemble were fitted on the same columns, so their links share one ``phi(X)``
-    and the trends of all members are one matrix product.
+    and one pass over the rows computes all their trends.
     """
     fitted = [i for i, link in enumerate(links) if link is not None]
     if not fitted:
         return outputs
     first = links[fitted[0]]
     if all(np.array_equal(links[i].log_columns_, first.log_columns_) for i in fitted):
-        coefs = np.stack([links[i].coef_ for i in fitted])
-        trends = coefs @ first._phi(X).T + np.array([links[i].intercept_ for i in fitted])[:, None]
-        outputs[fitted] = np.exp(trends + outputs[fitted])
+        _inverse_members(outputs, X, [links[i] for i in fitted], fitted)
     else:
         for i in fitted:
-            outputs[i] = links[i].inverse(X, outputs[i])
+            _inverse_members(outputs, X, [links[i]], [i])
     return outputs
+
+
+def _inverse_members(outputs: np.ndarray, X: np.ndarray, links: list[LogLinearLink], rows=(0,)) -> None:
+    """``outputs[rows[k]] = exp(trend_k + outputs[rows[k]])`` for the links (sharing their ``log1p`` columns)."""
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    functions = portable.functions(X.size + len(links) * len(X))
+    functions.inverse_links(outputs, X, np.asarray(rows, dtype=np.int64),
+                            np.ascontiguousarray([link.coef_ for link in links], dtype=np.float64),
+                            np.array([link.intercept_ for link in links], dtype=np.float64),
+                            np.ascontiguousarray(links[0].log_columns_, dtype=np.bool_))

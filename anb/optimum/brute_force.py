@@ -14,8 +14,6 @@ from anb.optimum.problem import Problem
 from configurationspaces.efficientnet_encoding import N_BLOCKS
 
 CHUNK = 1 << 17
-# Leaders kept for the final single-row queries: far more than ever tie within a batch's rounding.
-KEEP = 64
 # Above this many architectures a brute force is a benchmark's job, not a call to make by accident.
 MAX_ARCHITECTURES = 20_000_000
 
@@ -35,21 +33,15 @@ def subspace_choices(problem: Problem, start: int, stop: int) -> np.ndarray:
 
 
 def brute_force(problem: Problem, progress: bool = False) -> tuple[np.ndarray | None, float]:
-    """``(choices, score)`` of the best feasible architecture of the subspace, its score that of
-    its own single-row query; ``(None, -inf)`` when none is feasible."""
+    """``(choices, score)`` of the best feasible architecture of the subspace (the first of equals in
+    enumeration order); ``(None, -inf)`` when none is feasible."""
     size = problem.size()
     if size > MAX_ARCHITECTURES:
         raise ValueError(f"the subspace holds {size:,} architectures; a brute force takes at most "
                          f"{MAX_ARCHITECTURES:,} (fix more blocks)")
-    kept = np.empty((0, N_BLOCKS), np.int64)
-    kept_scores = np.empty(0)
+    best, best_score = None, -np.inf
     for start in tqdm(range(0, size, CHUNK), desc="brute force", disable=not progress, leave=False):
-        choices = subspace_choices(problem, start, min(start + CHUNK, size))
-        scores, feasible = problem.scores(choices)
-        scores = np.where(feasible, scores, -np.inf)
-        # The chunk's leaders join the best so far; the final pick queries each of them alone.
-        kept = np.concatenate([kept, choices[np.argsort(-scores, kind="stable")[:KEEP]]])
-        kept_scores = np.concatenate([kept_scores, np.sort(scores)[::-1][:KEEP]])
-        order = np.argsort(-kept_scores, kind="stable")[:KEEP]
-        kept, kept_scores = kept[order], kept_scores[order]
-    return problem.best_of(kept[np.isfinite(kept_scores)])
+        choices, score = problem.best_of(subspace_choices(problem, start, min(start + CHUNK, size)))
+        if score > best_score:
+            best, best_score = choices, score
+    return best, best_score

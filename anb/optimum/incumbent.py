@@ -69,5 +69,4 @@ def first_incumbent(problem: Problem, seed: int = 0) -> tuple[np.ndarray | None,
             best_row, best_fitness = row, value
     if best_row is None or best_fitness <= INFEASIBLE:
         return None, -np.inf
-    # The score the search carries is the architecture's own single-row query.
-    return best_row, float(problem.exact_scores(best_row)[0][0])
+    return best_row, float(problem.scores(best_row[None, :])[0][0])

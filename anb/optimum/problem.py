@@ -12,10 +12,6 @@ from anb.optimum.packed import PackedEnsemble, pack
 from anb.search.objectives import metric_is_maximised
 from configurationspaces.efficientnet_encoding import N_BLOCKS
 
-# Relative width within which a batch query's scores may order architectures differently from
-# their single-row queries (the float64 rounding of a matrix product; ~1e-15 in practice).
-NEAR_TIE = 1e-9
-
 
 def default_sense(ensemble: ANBEnsemble) -> int:
     """+1 for a target that is maximised (accuracy, throughput), -1 for one minimised (latency)."""
@@ -92,30 +88,16 @@ class Problem:
         values = self.constraint.ensemble.query(encoded)[0]
         return scores, self.constraint.sense * values - self.constraint.score_bound
 
-    def exact_scores(self, choices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """:meth:`scores` with each architecture queried alone: a log-linear member's trend is a
-        matrix product whose last bit can depend on the batch it is computed in, and the value
-        the optimum reports is the one a user gets for that architecture by itself."""
-        results = [self.scores(row[None, :]) for row in np.asarray(choices).reshape(-1, N_BLOCKS)]
-        if not results:
-            return np.empty(0), np.empty(0, bool)
-        return np.concatenate([r[0] for r in results]), np.concatenate([r[1] for r in results])
-
     def best_of(self, choices: np.ndarray) -> tuple[np.ndarray | None, float]:
-        """The best feasible of ``choices`` by :meth:`exact_scores`: screened in one batch query,
-        the ones within a batch's rounding of the top then queried alone."""
+        """The best feasible of ``choices``, by one batch query: an architecture's answer does not
+        depend on the batch it is queried in (the trees add in a fixed order and the link in
+        :mod:`anb.models.portable_math`'s, row by row), so it is the value a user gets for it alone."""
         if not len(choices):
             return None, -np.inf
         scores, feasible = self.scores(choices)
         scores = np.where(feasible, scores, -np.inf)
-        top = float(scores.max())
-        if top == -np.inf:
-            return None, -np.inf
-        near = np.flatnonzero(scores >= top - NEAR_TIE * abs(top))
-        exact, ok = self.exact_scores(choices[near])
-        exact = np.where(ok, exact, -np.inf)
-        best = int(np.argmax(exact))
-        return (choices[near[best]], float(exact[best])) if exact[best] > -np.inf else (None, -np.inf)
+        best = int(np.argmax(scores))
+        return (choices[best], float(scores[best])) if scores[best] > -np.inf else (None, -np.inf)
 
     def size(self) -> int:
         return self.blocks.size(self.fixed)
