@@ -58,6 +58,8 @@ class LogLinearLink:
         return np.where(self.log_columns_, np.log1p(np.maximum(X, 0.0)), X)
 
     def trend(self, X: np.ndarray) -> np.ndarray:
+        # The fitting side (the residual the trees learn): numpy, as the shipped release was built
+        # with, so that a rebuild reproduces it; a query's trend is the portable one (inverse).
         return self._phi(X) @ self.coef_ + self.intercept_
 
     def residual(self, X: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -17,7 +17,8 @@ precision gives a float32 number no row in the box can exceed, with no rounding 
 for; at a single architecture it is the member's prediction exactly. A log-linear member adds
 ``coef . phi(x) + intercept`` in float64 and takes ``exp``: the trend is bounded term by term at the
 ends of each interval (``phi`` is monotone) and widened by ``LINK_MARGIN`` in the exponent, far more
-than the float64 rounding of numpy's dot product and ``exp`` can move it.
+than the float64 rounding of the query's trend and ``exp`` (:mod:`anb.models.portable_math`, within
+an ulp or two of exact) can move it.
 
 **The search.** Depth first over the blocks in the branching order; a node's children are
 bounded together, explored best first, and pruned when their bound cannot beat the incumbent
