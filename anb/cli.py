@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from collections.abc import Mapping
-from numbers import Real
 from pathlib import Path
 
 import pandas as pd
 
-from anb.adaptation import adapt
+from anb.adaptation import adapt, measure, runtimes
 from anb.data import paths
 from anb.data.download import DownloadError
-from anb.data.validation import OneLineParser, check_int, check_members, check_seed, cli_type, read_json
+from anb.data.architecture_input import read_architectures
+from anb.data.validation import OneLineParser, check_int, check_members, check_seed, cli_type
 from anb.devices import discover_devices
 from anb.devices.request import Request, resolve_request
 from anb.devices.targets import all_targets, resolve_target
@@ -56,37 +54,10 @@ def _cached_models(device, metric) -> str:
     return ", ".join(cached) or "no"
 
 
-INPUT_FORM = "a JSON list of architecture objects ({\"block0_e\": 6, ...}) or one such object"
-
-
 def _architectures(args):
     if not args.input:
         return EfficientNetSS(seed=args.seed).random_encoded(args.random)
-    if args.input == "-":
-        try:
-            parsed = json.loads(sys.stdin.read())
-        except ValueError as exc:
-            raise ValueError(f"--input - (standard input) is not valid JSON: {exc}") from None
-    else:
-        parsed = read_json(args.input, "--input")
-    if isinstance(parsed, Mapping):
-        parsed = [parsed]
-    if not isinstance(parsed, list):
-        raise ValueError(f"--input must hold {INPUT_FORM}; got a JSON {_json_kind(parsed)}")
-    if not parsed:
-        raise ValueError(f"--input holds an empty list; it must hold {INPUT_FORM}")
-    for i, item in enumerate(parsed):
-        if not isinstance(item, Mapping):
-            raise ValueError(f"--input item #{i} is a JSON {_json_kind(item)}, not an architecture object; "
-                             f"--input must hold {INPUT_FORM}")
-    return parsed
-
-
-JSON_KINDS = ((bool, "boolean"), (str, "string"), (Real, "number"), (list, "list"), (type(None), "null"))
-
-
-def _json_kind(value) -> str:
-    return next(name for kind, name in JSON_KINDS if isinstance(value, kind))
+    return read_architectures(args.input)
 
 
 def cmd_query(args) -> int:
@@ -101,6 +72,18 @@ def cmd_query(args) -> int:
     else:
         print(f"{ensemble.target.label} from {ensemble.model} ({len(ensemble.members)} members)")
         print(table.to_string(index=False))
+    return 0
+
+
+def cmd_export(args) -> int:
+    encoded = encode(read_architectures(args.input)) if args.input else EfficientNetSS(seed=args.seed).random_encoded(1)
+    if len(encoded) != 1:
+        raise ValueError(f"--input holds {len(encoded)} architectures; anb export writes one network")
+    runtimes.check_runtime("onnxruntime", "cpu")
+    path = runtimes.export_onnx(encoded, args.onnx)
+    architecture = measure.architecture_records(encoded)[0]
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB, input '{runtimes.INPUT_NAME}' (batch, 3, 224, 224) "
+          f"float32, output '{runtimes.OUTPUT_NAME}' (batch, 1000)): {architecture}")
     return 0
 
 
@@ -202,6 +185,13 @@ def build_parser() -> argparse.ArgumentParser:
                             "auto (default): shipped when anb ships it")
     query.set_defaults(func=cmd_query)
 
+    export = sub.add_parser("export", help="write the network of an architecture as an ONNX file")
+    export.add_argument("--onnx", required=True, help="the ONNX file to write")
+    export.add_argument("--input", help="JSON holding the one architecture (as `anb query --input`), or - for stdin")
+    export.add_argument("--seed", type=cli_type(check_seed, "--seed"), default=None,
+                        help="without --input: export a random architecture drawn with this seed")
+    export.set_defaults(func=cmd_export)
+
     build = sub.add_parser("build", help="fit surrogates from the dataset into the cache")
     build.add_argument("--model", nargs="+", default=["xgb"], help=f"one or more of {', '.join(MODEL_NAMES)}")
     build.add_argument("--device")
@@ -240,6 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "other files and the dataset stay")
     cache.set_defaults(func=cmd_cache)
     adapt.add_parser(sub)
+    measure.add_parser(sub)
     draw.add_parser(sub)
     optimum_command.add_parser(sub)
     return parser
@@ -249,7 +240,7 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, OSError, RuntimeError, DownloadError, KeyError) as exc:
+    except (ValueError, OSError, RuntimeError, DownloadError, KeyError, ImportError) as exc:
         # Some messages (tarfile's, a dataset report) span lines; an error stays one line.
         message = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
         print(f"anb {args.command}: error: {message}", file=sys.stderr)

@@ -51,6 +51,7 @@ from anb.adaptation.few_shot import (
     distil,
     log_cost,
 )
+from anb.adaptation.selection import SELECTIONS, model_space, spread_indices
 from anb.data.dataset import load_dataset
 from anb.devices.targets import Target, all_targets
 from anb.fitting.features import features_from_encoded
@@ -110,8 +111,15 @@ def most_similar(donor_pred: np.ndarray, y: np.ndarray) -> tuple[int, float]:
     return best, float(np.sign(agreement[best]) or 1.0)
 
 
+def training_rows(measured: np.ndarray, n: int, seed: int, select: str, points: np.ndarray) -> np.ndarray:
+    """``n`` of the measured rows: a random draw, or ``anb measure``'s spread selection among them."""
+    if select == "spread":
+        return measured[spread_indices(points, n, seed)]
+    return np.sort(np.random.default_rng(seed).choice(measured, size=n, replace=False))
+
+
 def evaluate(target: Target, donor_targets: list[Target], donors: Donors, sizes, seeds: int, distil_set: DistilSet | None,
-             distil_params: dict, cost: np.ndarray, cost_weight: float) -> list[dict]:
+             distil_params: dict, cost: np.ndarray, cost_weight: float, select: str = "random") -> list[dict]:
     data = donors.data
     measured = np.flatnonzero(data[target.column].notna().to_numpy())
     y_all = data[target.column].to_numpy(float)
@@ -120,10 +128,11 @@ def evaluate(target: Target, donor_targets: list[Target], donors: Donors, sizes,
     if distil_set is not None:
         distil_set = DistilSet(distil_set.X, np.column_stack([p[1] for p in pairs]), distil_set.cost)
     macs_sign = 1.0 if target.metric == "latency" else -1.0
+    points = model_space(donor_rows[measured], cost[measured]) if select == "spread" else None
     rows = []
     for n in sizes:
         for seed in range(seeds):
-            train = np.sort(np.random.default_rng(seed).choice(measured, size=n, replace=False))
+            train = training_rows(measured, n, seed, select, points)
             test = np.setdiff1d(measured, train)
             y, y_test = y_all[train], y_all[test]
             teacher = TransferModel(cost_weight).fit(donor_rows[train], cost[train], y)
@@ -150,6 +159,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smoke test: 2 targets, N=10 and 50, 1 seed, small fits")
     parser.add_argument("--cost-weight", type=float, default=COST_WEIGHT,
                         help=f"the transfer model's cost weight (default {COST_WEIGHT}; 0: donors only)")
+    parser.add_argument("--select", choices=SELECTIONS, default="random",
+                        help="how the N measured architectures are chosen among the hidden device's (default random; "
+                             "spread: anb measure's k-means selection over the donors' predictions)")
     parser.add_argument("--csv", help="write every fit's tau here (for plots/few_shot_devices.py)")
     args = parser.parse_args()
     start = time.perf_counter()
@@ -175,7 +187,8 @@ def main() -> None:
     rows = []
     for target in left_out:
         donor_targets = [t for t in device_targets if t.device != target.device]
-        rows += evaluate(target, donor_targets, donors, sizes, seeds, distil_set, distil_params, cost, args.cost_weight)
+        rows += evaluate(target, donor_targets, donors, sizes, seeds, distil_set, distil_params, cost, args.cost_weight,
+                         args.select)
         print(f"{target.label} done ({time.perf_counter() - start:.0f} s)", flush=True)
     results = pd.DataFrame(rows)
     if args.csv:

@@ -61,11 +61,17 @@ def _check(name, arr, shape, minimum=None):
     return arr
 
 
-def architecture_cost(expansion, kernel, layers, se):
-    """Return (macs_millions, params_millions), each a float64 array of shape (N,).
+MACS_PARTS = ("conv_fc", "batchnorm", "pooling")
 
-    expansion, kernel, layers: integer arrays of shape (N, 7); se: bool array
-    of shape (N, 7). Row n describes architecture n, column i block i.
+
+def macs_parts(expansion, kernel, layers, se):
+    """The MACs of :func:`architecture_cost` split by the kind of op, and the parameter count.
+
+    Returns ``(parts, params)``: ``parts`` maps each name of :data:`MACS_PARTS` to an integer
+    count (float64 array of shape (N,)): ``conv_fc``, the multiply-accumulates of every conv
+    and of the classifier (what a FLOP counter that knows only conv and matmul reports, halved);
+    ``batchnorm``, 4 per output element of each BatchNorm; ``pooling``, one per input and per
+    output element of each average pool. ``params`` is the parameter count (not in millions).
     """
     expansion = _check("expansion", expansion, None, minimum=1)
     shape = expansion.shape
@@ -76,12 +82,13 @@ def architecture_cost(expansion, kernel, layers, se):
     expansion = expansion.astype(np.float64)
     kernel = kernel.astype(np.float64)
     n = shape[0]
-    macs = np.zeros(n)
+    conv_fc, batchnorm, pooling = np.zeros(n), np.zeros(n), np.zeros(n)
     params = np.zeros(n)
 
     # Stem: 3x3 stride-2 conv 3 -> 32, BN.
     res = _ceil_div(IMAGE_SIZE, 2)
-    macs += (3 * 9 * STEM_CHANNELS + BN_MACS * STEM_CHANNELS) * res * res
+    conv_fc += 3 * 9 * STEM_CHANNELS * res * res
+    batchnorm += BN_MACS * STEM_CHANNELS * res * res
     params += 3 * 9 * STEM_CHANNELS + BN_PARAMS * STEM_CHANNELS
 
     for i in range(N_BLOCKS):
@@ -101,32 +108,50 @@ def architecture_cost(expansion, kernel, layers, se):
             area = out_res * out_res
 
             # 1x1 expansion conv + BN, absent when the ratio is 1.
-            m = np.where(has_expand, (cin + BN_MACS) * hid * in_res * in_res, 0.0)
+            c = np.where(has_expand, cin * hid * in_res * in_res, 0.0)
+            b = np.where(has_expand, BN_MACS * hid * in_res * in_res, 0.0)
             p = np.where(has_expand, (cin + BN_PARAMS) * hid, 0.0)
             # kxk depthwise conv + BN.
-            m += (k2 + BN_MACS) * hid * area
+            c += k2 * hid * area
+            b += BN_MACS * hid * area
             p += (k2 + BN_PARAMS) * hid
             # Squeeze-excite: avg pool, 1x1 conv hid->sq, 1x1 conv sq->hid.
-            m += np.where(has_se, hid * area + hid + 2 * hid * sq, 0.0)
+            c += np.where(has_se, 2 * hid * sq, 0.0)
+            pool = np.where(has_se, hid * area + hid, 0.0)
             p += np.where(has_se, 2 * hid * sq + sq + hid, 0.0)
             # 1x1 projection conv + BN.
-            m += (hid + BN_MACS) * cout * area
+            c += hid * cout * area
+            b += BN_MACS * cout * area
             p += hid * cout + BN_PARAMS * cout
 
             active = layers[:, i] > j
-            macs += np.where(active, m, 0.0)
+            conv_fc += np.where(active, c, 0.0)
+            batchnorm += np.where(active, b, 0.0)
+            pooling += np.where(active, pool, 0.0)
             params += np.where(active, p, 0.0)
         res = out_res
 
     # Head: 1x1 conv + BN, global average pool, fully connected with bias.
     last = OUT_CHANNELS[-1]
     area = res * res
-    macs += (last + BN_MACS) * HEAD_CHANNELS * area
-    macs += HEAD_CHANNELS * area + HEAD_CHANNELS
-    macs += HEAD_CHANNELS * NUM_CLASSES
+    conv_fc += last * HEAD_CHANNELS * area + HEAD_CHANNELS * NUM_CLASSES
+    batchnorm += BN_MACS * HEAD_CHANNELS * area
+    pooling += HEAD_CHANNELS * area + HEAD_CHANNELS
     params += last * HEAD_CHANNELS + BN_PARAMS * HEAD_CHANNELS
     params += HEAD_CHANNELS * NUM_CLASSES + NUM_CLASSES
 
+    return {"conv_fc": conv_fc, "batchnorm": batchnorm, "pooling": pooling}, params
+
+
+def architecture_cost(expansion, kernel, layers, se):
+    """Return (macs_millions, params_millions), each a float64 array of shape (N,).
+
+    expansion, kernel, layers: integer arrays of shape (N, 7); se: bool array
+    of shape (N, 7). Row n describes architecture n, column i block i.
+    """
+    parts, params = macs_parts(expansion, kernel, layers, se)
+    # Every part is an integer count below 2**53, so the sum is exact in any order.
+    macs = parts["conv_fc"] + parts["batchnorm"] + parts["pooling"]
     return macs / 1e6, params / 1e6
 
 

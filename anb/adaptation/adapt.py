@@ -1,8 +1,8 @@
 """``anb adapt``: a new device from a few dozen measurements, written out as an installable plugin.
 
-The measurements (CSV, or JSON records) hold the 28 architecture columns (``block0_e`` ...
-``block6_se``) and one column of the metric, named ``throughput``/``latency`` or
-``<metric>_<name>``. The command writes a small Python project whose ``DevicePlugin`` carries
+The measurements are a CSV or JSON records holding the 28 architecture columns (``block0_e``
+... ``block6_se``) and one column of the metric, named ``throughput``/``latency`` or
+``<metric>_<name>``, or a folder of Accel-NASBench result JSONs as ``anb measure`` writes it. The command writes a small Python project whose ``DevicePlugin`` carries
 them as result JSONs in the Accel-NASBench format; once it is installed (``pip install
 <folder>``), ``ANBEnsemble("xgb", device=<name>)`` builds the device's few-shot surrogate
 (:mod:`anb.adaptation.few_shot`) on first use, like any device. It also reports the transfer model's
@@ -23,6 +23,7 @@ import pandas as pd
 from scipy.stats import kendalltau
 
 from anb.adaptation import few_shot
+from anb.data.validation import read_json
 from anb.devices import UNITS, DevicePlugin, discover_devices
 from anb.fitting.features import cost_features
 from configurationspaces.efficientnet_encoding import decode_values, encode
@@ -30,20 +31,39 @@ from configurationspaces.efficientnet_encoding import decode_values, encode
 MEASUREMENTS_FOLDER = "measurements"
 
 
+def _measurement_table(path: Path) -> pd.DataFrame:
+    """The measurements of a CSV, JSON records, or a folder of result JSONs (``anb measure``'s output)."""
+    if path.is_dir():
+        from anb.data.dataset import load_dataset
+
+        return load_dataset(path)
+    if path.suffix.lower() == ".json":
+        return pd.DataFrame(read_json(path, "--measurements"))
+    if path.suffix.lower() == ".csv":
+        return pd.read_csv(path)
+    raise ValueError(f"--measurements must be a .csv or .json file or a folder of result JSONs; got {path.name!r}")
+
+
 def read_measurements(path: str | Path, name: str, metric: str) -> tuple[np.ndarray, np.ndarray]:
-    """The encoded architectures and the measured values of a CSV or JSON file of measurements."""
+    """The encoded architectures and the measured values of a CSV or JSON file of measurements,
+    or of a folder of Accel-NASBench result JSONs such as ``anb measure`` writes.
+
+    The values are the column ``<metric>``, else ``<metric>_<name>``, else the folder's one
+    ``<metric>_<device>`` column.
+    """
     path = Path(path)
     if metric not in UNITS:
         raise ValueError(f"metric must be one of {', '.join(UNITS)}; got {metric!r}")
-    if path.suffix.lower() == ".json":
-        frame = pd.DataFrame(json.loads(path.read_text()))
-    elif path.suffix.lower() == ".csv":
-        frame = pd.read_csv(path)
-    else:
-        raise ValueError(f"measurements must be a .csv or .json file; got {path.name!r}")
+    if not path.exists():
+        raise ValueError(f"--measurements {path} does not exist")
+    frame = _measurement_table(path)
+    measured = [c for c in frame.columns if str(c).startswith(f"{metric}_") and not str(c).endswith("_std")]
     column = next((c for c in (metric, f"{metric}_{name}") if c in frame), None)
+    if column is None and path.is_dir() and len(measured) == 1:
+        column = measured[0]
     if column is None:
-        raise ValueError(f"{path} has no column {metric!r} or {metric + '_' + name!r}; its columns: "
+        raise ValueError(f"{path} has no column {metric!r} or {metric + '_' + name!r}"
+                         f"{' (and more than one ' + metric + '_<device>)' if len(measured) > 1 else ''}; its columns: "
                          f"{', '.join(map(str, frame.columns))}")
     y = pd.to_numeric(frame[column], errors="coerce").to_numpy(float)
     if not (np.isfinite(y) & (y > 0)).all():
@@ -72,7 +92,7 @@ def result_documents(encoded: np.ndarray, y: np.ndarray, name: str, metric: str)
 
 def plugin_files(plugin: DevicePlugin, documents: list[dict]) -> dict[str, str]:
     """The plugin project's files, by path relative to its folder."""
-    dist, package = f"anb-device-{plugin.name}", f"anb_device_{plugin.name}"
+    dist, package = f"anb-device-{plugin.name}", f"anb_device_{plugin.name.replace('-', '_')}"
     pyproject = "\n".join([
         "[build-system]",
         'requires = ["setuptools>=68"]',
@@ -142,8 +162,9 @@ def cross_validated_tau(encoded: np.ndarray, y: np.ndarray, name: str) -> tuple[
 
 def add_parser(sub) -> argparse.ArgumentParser:
     adapt = sub.add_parser("adapt", help="a new device from a few dozen measurements, as an installable plugin")
-    adapt.add_argument("--measurements", required=True, help="CSV or JSON records: block0_e ... block6_se and the metric")
-    adapt.add_argument("--name", required=True, help="the device name (lower-case letters, digits and '_')")
+    adapt.add_argument("--measurements", required=True, help="CSV or JSON records (block0_e ... block6_se and the "
+                                                             "metric), or a folder of result JSONs from `anb measure`")
+    adapt.add_argument("--name", required=True, help="the device name (lower-case letters, digits, '_' and '-')")
     adapt.add_argument("--metric", required=True, choices=list(UNITS))
     adapt.add_argument("--description", default=None, help="one line about the device")
     adapt.add_argument("--out", default=None, help="the plugin project folder (default: ./anb-device-<name>)")

@@ -11,6 +11,7 @@ in this project's ``pyproject.toml``; nothing in the code names them.
 
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -21,6 +22,8 @@ import pandas as pd
 
 ENTRY_POINT_GROUP = "anb.devices"
 UNITS = {"throughput": "images/s", "latency": "ms"}
+# A device name is part of file names, cache paths and dataset columns (``latency_cpu-torch``).
+NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]*")
 
 
 @dataclass(frozen=True)
@@ -47,8 +50,9 @@ class DevicePlugin:
     dataset: str | Path | None = None
 
     def __post_init__(self):
-        if not self.name or not self.name.replace("_", "").isalnum() or self.name != self.name.lower():
-            raise ValueError(f"a device name must be lower-case letters, digits and '_'; got {self.name!r}")
+        if not NAME_PATTERN.fullmatch(self.name or ""):
+            raise ValueError(f"a device name must be lower-case letters, digits, '_' and '-', starting with a letter "
+                             f"or digit; got {self.name!r}")
         if not self.metrics:
             raise ValueError(f"device {self.name!r} declares no metric")
 
