@@ -250,6 +250,16 @@ def test_a_read_only_cache_serves_a_complete_entry(members, home):
 # --- 6. full disks, killed writers, permissions ----------------------------------------------------
 
 
+def test_a_damaged_entry_in_a_read_only_cache_says_what_happened_and_what_to_do(members, home):
+    entry = cached(members, home)
+    _edit_manifest(entry, lambda text: text.replace('"n_members": 2', '"n_members": 1'))
+    with read_only(home), pytest.raises(OSError) as error:
+        ANBEnsemble("xgb", source="cache", progress=False).load_ensemble()
+    message = str(error.value)
+    assert f"cannot write in the cache at {entry.parent} (" in message
+    assert "to replace it when it is damaged; set ANB_HOME to a folder you can write" in message
+
+
 def test_a_full_disk_is_reported_with_the_place_and_leaves_nothing(members, home, monkeypatch):
     entry = store.entry_dir("xgb", ACCURACY, home)
 
