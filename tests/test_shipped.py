@@ -347,9 +347,9 @@ def test_a_release_never_deletes_files_it_did_not_write(artifact_copy, monkeypat
     monkeypatch.setattr(store, "build", lambda *args, **kwargs: pytest.fail("a build started"))
     with pytest.raises(FileExistsError) as error:
         release.build_release(artifact_copy, progress=False)
-    assert str(error.value).startswith(f"{artifact_copy} holds files an anb release did not write "
-                                       f"(figures, my_notes.txt, {A100_KEY}/member_0/extra.bin); a release replaces the "
-                                       f"whole folder, so move them elsewhere or choose another --out")
+    assert str(error.value) == (f"{artifact_copy} holds files an anb release did not write (figures, my_notes.txt, "
+                                f"{A100_KEY}/member_0/extra.bin); a release replaces the whole folder, so move them "
+                                f"elsewhere or choose another --out")
     assert notes.read_text() == "mine" and figure.read_bytes() == b"png"
     assert release_contents.foreign_paths(shipped.ARTIFACT_DIR) == []  # the package's own release holds only its own
 

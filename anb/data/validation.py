@@ -111,5 +111,16 @@ def cli_type(check, name: str):
     return parse
 
 
-__all__ = ["MAX_MEMBERS", "OneLineParser", "check_finite_number", "check_folder", "check_int", "check_members", "check_positive_number",
-           "check_seed", "cli_type", "one_line", "read_json"]
+__all__ = [
+    "MAX_MEMBERS",
+    "OneLineParser",
+    "check_finite_number",
+    "check_folder",
+    "check_int",
+    "check_members",
+    "check_positive_number",
+    "check_seed",
+    "cli_type",
+    "one_line",
+    "read_json",
+]
