@@ -19,6 +19,7 @@ from anb import cli
 from anb.fitting.model_config import default_config_path
 from anb.surrogates import release, release_contents, shipped, store
 from anb.surrogates.ensemble_io import (
+    DEV_VERSION,
     MANIFEST,
     CorruptEnsembleError,
     entry_subpath,
@@ -214,6 +215,12 @@ TAMPERING = {
     "one member unreadable": (lambda a, m: _unreadable(m, a / A100_KEY / "member_3"), "Permission denied"),
     "whole folder deleted": (lambda a, m: shutil.rmtree(a), "is missing"),
 }
+
+
+def test_a_source_tree_never_installed_has_no_version_to_compare(artifact_copy, monkeypatch):
+    _reseal(artifact_copy / shipped.RELEASE_FILE, lambda d: d.update(anb_version="0.1.0"))
+    monkeypatch.setattr(shipped, "package_version", lambda: DEV_VERSION)
+    assert shipped.release_manifest(artifact_copy)["anb_version"] == "0.1.0"
 
 
 @pytest.mark.parametrize("tampering", list(TAMPERING))

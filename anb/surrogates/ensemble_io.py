@@ -29,6 +29,7 @@ LEGACY_FEATURE_VERSION = 0
 # calibration of the predictive std, anb.fitting.calibration).
 MANIFEST_FORMAT = 2
 LIBRARIES = ("anb", "xgboost", "lightgbm", "scikit-learn", "numpy")
+DEV_VERSION = "dev"
 
 
 class CorruptEnsembleError(RuntimeError):
@@ -51,11 +52,11 @@ def entry_subpath(family: str, target: Target) -> Path:
 
 
 def package_version() -> str:
-    """This anb's version (``dev`` when run from a source tree that was never installed)."""
+    """This anb's version (:data:`DEV_VERSION` when run from a source tree that was never installed)."""
     try:
         return metadata.version("anb")
     except metadata.PackageNotFoundError:
-        return "dev"
+        return DEV_VERSION
 
 
 def library_versions() -> dict[str, str]:

@@ -28,6 +28,7 @@ from anb.surrogates.ensemble_io import (
     MANIFEST_HASH,
     CorruptEnsembleError,
     entry_subpath,
+    DEV_VERSION,
     load_ensemble_members,
     package_version,
     read_manifest,
@@ -82,7 +83,8 @@ def _read_release(directory: Path) -> dict:
     if manifest.get("format_version") != RELEASE_FORMAT or not isinstance(manifest.get("entries"), dict):
         raise CorruptEnsembleError(f"{directory / RELEASE_FILE} has release format {manifest.get('format_version')}, "
                                    f"this anb reads format {RELEASE_FORMAT}")
-    if manifest.get("anb_version") != package_version():
+    # A source tree run without being installed has no version to compare ("dev").
+    if manifest.get("anb_version") != package_version() and package_version() != DEV_VERSION:
         raise CorruptEnsembleError(f"{directory / RELEASE_FILE} is the release of anb {manifest.get('anb_version')}, "
                                    f"this is anb {package_version()}")
     return manifest
