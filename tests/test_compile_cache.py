@@ -39,6 +39,7 @@ def test_a_read_only_install_with_an_unwritable_home_runs_the_compiled_kernels(t
 
 
 def test_nothing_writable_compiles_in_memory(monkeypatch, tmp_path):
+    monkeypatch.setattr(compile_cache.tempfile, "gettempdir", lambda: str(tmp_path))
     monkeypatch.setattr(compile_cache, "_writable", lambda folder: False)
     monkeypatch.setattr(numba.config, "CACHE_DIR", "")
     assert compile_cache.caching(compile_cache.__file__) is False
