@@ -20,7 +20,7 @@ import matplotlib.pyplot as plt
 from anb.data.dataset import load_dataset
 from anb.data.download import DownloadError
 from anb.data.splits import KFOLD_SPLITS, PROJECT_SPLIT, Split, resolve_split
-from anb.data.validation import OneLineParser, check_members, check_seed, cli_type, read_json
+from anb.data.validation import OneLineParser, check_members, check_seed, cli_type, one_line, read_json
 from anb.devices.request import resolve_request
 from anb.devices.targets import Target
 from anb.fitting.model_config import check_params_for_family, default_config_path, read_model_params
@@ -112,8 +112,7 @@ def main(argv=None) -> int:
         check_sides(sides, target)
         out = run_dir(args, target)
     except (ValueError, OSError, RuntimeError, DownloadError) as exc:
-        message = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
-        print(f"fit_model.py: error: {message}", file=sys.stderr)
+        print(f"fit_model.py: error: {one_line(exc)}", file=sys.stderr)
         return 2
 
     print(data.attrs["report"].summary())

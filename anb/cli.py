@@ -12,7 +12,7 @@ from anb.adaptation import adapt, measure, runtimes
 from anb.data import paths
 from anb.data.download import DownloadError
 from anb.data.architecture_input import read_architectures
-from anb.data.validation import OneLineParser, check_int, check_members, check_seed, cli_type
+from anb.data.validation import OneLineParser, check_int, check_members, check_seed, cli_type, one_line
 from anb.devices import discover_devices
 from anb.devices.request import Request, resolve_request
 from anb.devices.targets import all_targets, resolve_target
@@ -21,6 +21,7 @@ from anb.models import FAMILIES, MODEL_NAMES
 from anb.optimum import command as optimum_command
 from anb.surrogates import cache_contents, cache_entry, release, shipped, store
 from anb.surrogates.ensemble import ANBEnsemble
+from anb.surrogates.ensemble_io import CorruptEnsembleError
 from anb.surrogates.legacy import import_legacy
 from configurationspaces.efficientnet_encoding import decode_values, encode
 from configurationspaces.searchspaces import EfficientNetSS
@@ -45,7 +46,16 @@ def cmd_devices(args) -> int:
 
 def _shipped_models(device, metric) -> str:
     target = resolve_target(device, metric)
-    return ", ".join(f for f in FAMILIES if shipped.shipped_members(f, target)) or "no"
+    return ", ".join(_shipped_state(f, target) for f in FAMILIES if shipped.is_released(f, target)) or "no"
+
+
+def _shipped_state(family: str, target) -> str:
+    """``family``, or that its shipped files fail their checks."""
+    try:
+        shipped.verify_shipped(family, target)
+    except CorruptEnsembleError:
+        return f"{family} DAMAGED: reinstall anb"
+    return family
 
 
 def _cached_models(device, metric) -> str:
@@ -106,17 +116,21 @@ def cmd_build(args) -> int:
 
 def cmd_release(args) -> int:
     if args.check:
+        if args.out is not None:
+            raise ValueError(f"--check builds into a temporary folder and compares it with the shipped release; it "
+                             f"writes nothing, so it takes no --out (got --out {args.out})")
         rows = release.check_release()
         print(pd.DataFrame(rows).to_string(index=False))
         identical = sum(row["identical"] for row in rows)
         print(f"{identical} of {len(rows)} ensembles built here are identical to the shipped ones, bit for bit")
         return 0 if identical == len(rows) else 1
-    manifest = release.build_release(Path(args.out))
+    out = Path(args.out or shipped.ARTIFACT_DIR)
+    manifest = release.build_release(out)
     for key, record in manifest["entries"].items():
         print(f"{key}  manifest {record['manifest_sha256']}  config {record['config_file']} {record['config_sha256'][:12]}")
         for i, digest in enumerate(record["models_sha256"]):
             print(f"    member {i}  model {digest}")
-    print(f"release {manifest['anb_version']} in {args.out}: {shipped.RELEASE_FILE} {manifest['manifest_sha256']}")
+    print(f"release {manifest['anb_version']} in {out}: {shipped.RELEASE_FILE} {manifest['manifest_sha256']}")
     return 0
 
 
@@ -204,8 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     rel = sub.add_parser("release", help="build the shipped default surrogates from the committed configs, or check "
                                          "that this machine builds them bit for bit (--check)")
-    rel.add_argument("--out", default=str(shipped.ARTIFACT_DIR), help="where to write them (default: the package's own "
-                                                                       "folder, %(default)s)")
+    rel.add_argument("--out", help=f"where to write them (default: the package's own folder, {shipped.ARTIFACT_DIR})")
     rel.add_argument("--check", action="store_true", help="build into a temporary folder and compare with the "
                                                           "shipped ensembles; exit 1 if any member differs")
     rel.set_defaults(func=cmd_release)
@@ -241,9 +254,7 @@ def main(argv=None) -> int:
     try:
         return args.func(args)
     except (ValueError, OSError, RuntimeError, DownloadError, KeyError, ImportError) as exc:
-        # Some messages (tarfile's, a dataset report) span lines; an error stays one line.
-        message = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
-        print(f"anb {args.command}: error: {message}", file=sys.stderr)
+        print(f"anb {args.command}: error: {one_line(exc)}", file=sys.stderr)
         return 2
 
 

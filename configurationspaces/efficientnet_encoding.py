@@ -201,9 +201,18 @@ def _numeric_matrix(layout: SpaceLayout, matrix: np.ndarray) -> np.ndarray:
 
 
 def _check_encoded(layout: SpaceLayout, matrix: np.ndarray) -> np.ndarray:
+    if np.ma.isMaskedArray(matrix) and np.ma.getmaskarray(matrix).any():
+        # numpy would hand on the values under the mask, which are no one's answer.
+        row, col = np.argwhere(np.ma.getmaskarray(matrix))[0]
+        block, field = layout.split_name(layout.names[col])
+        raise ValueError(f"encoded architecture #{row}: block {block}, field '{field}' is masked; a masked cell "
+                         f"has no value, pass a matrix of indices 0..{layout.n_choices[col] - 1}")
     matrix = np.asarray(matrix)
     if matrix.dtype == object and matrix.ndim == 2 and matrix.shape[1] == len(layout.names):
         matrix = _numeric_matrix(layout, matrix)
+    if matrix.dtype.kind not in "iuf":
+        # Dates, timedeltas, bools and strings convert to numbers numpy's way, never to choice indices.
+        raise ValueError(f"an encoded matrix must hold numbers (choice indices); got dtype {matrix.dtype}")
     matrix = np.asarray(matrix, dtype=np.float64)
     if matrix.ndim != 2 or matrix.shape[1] != len(layout.names):
         raise ValueError(f"an encoded matrix must have shape (n, {len(layout.names)}); got {matrix.shape}")

@@ -8,7 +8,6 @@ the user's umask; two fit runs in one second both keep their results.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import json
 import os
@@ -26,10 +25,12 @@ import numpy as np
 import pytest
 
 import fit_model
+from anb import cli
 from anb.devices.targets import resolve_target
 from anb.surrogates import cache_contents, cache_entry, store
 from anb.surrogates.ensemble import ANBEnsemble
 from anb.surrogates.ensemble_io import MANIFEST, CorruptEnsembleError, save_ensemble
+from helpers_install import read_only
 from helpers_store import (
     FAST_PARAMS,
     PYTHON,
@@ -86,6 +87,18 @@ def test_clear_removes_entries_locks_staging_and_archives_but_nothing_else(membe
     assert set(removed) == {entry, cache_entry.lock_path(entry), stale, archive}
     assert all(path.read_text() == "not anb's" for path in theirs)
     assert not entry.exists() and not stale.exists() and not archive.exists()
+
+
+def test_clear_of_a_read_only_cache_names_the_place_and_what_to_do(members, home, capsys):
+    entry = cached(members, home)
+    with read_only(home):
+        code = cli.main(["cache", "--clear"])
+    out, err = capsys.readouterr()
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert f"cannot remove {entry} (" in err and ("Read-only file system" in err or "Permission denied" in err)
+    assert f"clearing the cache {home} needs write access to it" in err
+    assert "set ANB_HOME to a cache of your own" in err
+    assert (entry / MANIFEST).is_file()
 
 
 def test_clear_of_a_folder_anb_never_wrote_to_removes_nothing(tmp_path):
@@ -223,30 +236,6 @@ QUERY = textwrap.dedent("""
 """)
 
 
-@contextlib.contextmanager
-def read_only(folder: Path):
-    """``folder`` made read-only: by permissions, or (as root, whom permissions do not bind) by a
-    read-only bind mount of it."""
-    if os.geteuid() != 0:
-        paths = sorted(folder.rglob("*"), key=lambda p: -len(p.parts)) + [folder]
-        for path in paths:
-            path.chmod(0o555 if path.is_dir() else 0o444)
-        try:
-            yield
-        finally:
-            for path in reversed(paths):
-                path.chmod(0o755 if path.is_dir() else 0o644)
-        return
-    mounted = subprocess.run(["mount", "--bind", str(folder), str(folder)], capture_output=True)
-    if mounted.returncode != 0:
-        pytest.skip(f"running as root and cannot bind-mount {folder} read-only: {mounted.stderr!r}")
-    try:
-        subprocess.run(["mount", "-o", "remount,bind,ro", str(folder)], check=True, capture_output=True)
-        yield
-    finally:
-        subprocess.run(["umount", str(folder)], check=True, capture_output=True)
-
-
 def test_a_read_only_cache_serves_a_complete_entry(members, home):
     cached(members, home)
     env = {**os.environ, "ANB_HOME": str(home), "PYTHONPATH": f"{REPO}:{REPO / 'tests'}"}
@@ -259,6 +248,16 @@ def test_a_read_only_cache_serves_a_complete_entry(members, home):
 
 
 # --- 6. full disks, killed writers, permissions ----------------------------------------------------
+
+
+def test_a_damaged_entry_in_a_read_only_cache_says_what_happened_and_what_to_do(members, home):
+    entry = cached(members, home)
+    _edit_manifest(entry, lambda text: text.replace('"n_members": 2', '"n_members": 1'))
+    with read_only(home), pytest.raises(OSError) as error:
+        ANBEnsemble("xgb", source="cache", progress=False).load_ensemble()
+    message = str(error.value)
+    assert f"cannot write in the cache at {entry.parent} (" in message
+    assert "to replace it when it is damaged; set ANB_HOME to a folder you can write" in message
 
 
 def test_a_full_disk_is_reported_with_the_place_and_leaves_nothing(members, home, monkeypatch):

@@ -537,3 +537,86 @@ def test_query_refuses_a_matrix_of_the_wrong_width_before_loading(samples, tmp_p
 def test_query_noise_names_a_bad_rng(rng, tmp_path):
     with pytest.raises(ValueError, match="rng must be None or a non-negative integer"):
         ANBEnsemble("xgb", cache_dir=tmp_path, progress=False).query_noise(np.zeros((1, 28)), rng=rng)
+
+
+def test_do_hpo_reports_a_corrupt_archive_in_one_line(datasets, tmp_path, capsys):
+    pytest.importorskip("smac")
+    from anb.fitting.hpo import main as do_hpo
+
+    argv = ["--dataset_root", str(datasets / "truncated.tar.gz"), "--log_dir", str(tmp_path / "runs"),
+            "--n-trials", "2", "--quiet"]
+    code = exit_code(do_hpo, argv)
+    _, err = capsys.readouterr()
+    assert code == 2
+    assert_one_line(err, "do_hpo.py: error: ", ["truncated.tar.gz is not a readable .tar.gz of result JSONs"])
+
+
+# --- encoded matrices numpy would convert silently (API) -----------------------------------------
+
+
+@pytest.mark.parametrize(("matrix", "expected"), [
+    (np.zeros((2, 28), dtype="datetime64[ns]"), "an encoded matrix must hold numbers (choice indices); got dtype "
+                                                 "datetime64[ns]"),
+    (np.zeros((2, 28), dtype="timedelta64[s]"), "got dtype timedelta64[s]"),
+    (np.zeros((2, 28), dtype=bool), "got dtype bool"),
+    (np.zeros((2, 28), dtype="<U1"), "got dtype <U1"),
+    (np.ma.masked_array(np.zeros((2, 28)), mask=np.eye(2, 28, k=5, dtype=bool)),
+     "encoded architecture #0: block 1, field 'k' is masked; a masked cell has no value"),
+])
+def test_an_encoded_matrix_of_dates_or_with_masked_cells_is_refused(matrix, expected, tmp_path):
+    ensemble = ANBEnsemble("xgb", cache_dir=tmp_path, progress=False)
+    with pytest.raises(ValueError) as error:
+        ensemble.query(matrix)
+    assert expected in str(error.value)
+    assert ensemble.members is None
+
+
+def test_a_masked_array_with_nothing_masked_is_its_values():
+    values = encode(EFFICIENTNET_B0)
+    assert np.array_equal(encode(np.ma.masked_array(values)), values)
+
+
+# --- cache_dir (API) -------------------------------------------------------------------------------
+
+
+def test_cache_dir_that_is_a_file_is_named(tmp_path):
+    a_file = tmp_path / "a_file"
+    a_file.write_text("in the way")
+    for cache_dir, where in [(a_file, "is a file"), (a_file / "below", f"lies below the file {a_file}")]:
+        with pytest.raises(ValueError) as error:
+            ANBEnsemble("xgb", cache_dir=cache_dir, source="cache", progress=False)
+        assert str(error.value) == (f"cache_dir {str(cache_dir)!r} {where}, not a folder; pass a folder (made if it "
+                                    f"does not exist)")
+    with pytest.raises(TypeError, match=r"^cache_dir must be a path \(str or os.PathLike\); got int 3$"):
+        ANBEnsemble("xgb", cache_dir=3)
+    assert a_file.read_text() == "in the way"
+
+
+# --- the exact optimum's arguments (API) -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(("kwargs", "error_type", "expected"), [
+    ({"time_limit": True}, ValueError, "time_limit (seconds, or None) must be a finite number > 0; got True"),
+    ({"time_limit": "10"}, ValueError, "time_limit (seconds, or None) must be a finite number > 0; got '10'"),
+    ({"constraint": ("a100", "throughput", True)}, ValueError,
+     "constraint's bound (the third item of (device, metric, bound)) must be a finite number; got True"),
+    ({"constraint": ("a100", "throughput", "abc")}, ValueError,
+     "constraint's bound (the third item of (device, metric, bound)) must be a finite number; got 'abc'"),
+    ({"constraint": ("a100", "throughput", float("inf"))}, ValueError,
+     "constraint's bound (the third item of (device, metric, bound)) must be a finite number; got inf"),
+    ({"fixed": {0: True}}, ValueError, "block 0's fixed choice True is not one of 0..35"),
+    ({"fixed": {True: 0}}, ValueError, "fixed block True is not one of 0..6"),
+    ({"fixed": {np.bool_(False): 0}}, ValueError, "fixed block np.False_ is not one of 0..6"),
+    ({"fixed": "abc"}, TypeError, "fixed must be a dict {block: choice index}, e.g. {0: 3, 5: 12}; got 'abc'"),
+    ({"fixed": [(0, 1)]}, TypeError, "fixed must be a dict {block: choice index}"),
+])
+def test_the_optimum_never_takes_a_bool_for_a_number(kwargs, error_type, expected, monkeypatch):
+    from anb import optimum
+
+    def no_loading(*args, **kw):
+        raise AssertionError("an ensemble was loaded before the arguments were checked")
+
+    monkeypatch.setattr(optimum, "ANBEnsemble", no_loading)
+    with pytest.raises(error_type) as error:
+        optimum.find_optimum(progress=False, **kwargs)
+    assert str(error.value).startswith(expected), str(error.value)

@@ -166,6 +166,21 @@ def test_cli_convert(tmp_path, capsys):
     assert converted.hashes.tolist() == list(records)
 
 
+@pytest.mark.parametrize(("content", "expected"), [(b"", "is empty; expected a NAS-Bench-101 data file"),
+                                                   (b"[]", "is a json file, not a TFRecord")])
+def test_cli_convert_refuses_what_fit_eval_refuses(content, expected, tmp_path, capsys):
+    pytest.importorskip("h5py")
+    tfrecord = tmp_path / "in.tfrecord"
+    tfrecord.write_bytes(content)
+    assert main(["convert", str(tfrecord), str(tmp_path / "out.hdf5"), "--no-progress"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and f"{tfrecord} {expected}" in err
+    assert not (tmp_path / "out.hdf5").exists()
+    if not content:  # fit-eval calls the same file empty
+        assert main(["fit-eval", "--data", str(tfrecord)]) == 2
+        assert f"{tfrecord} {expected}" in capsys.readouterr().err
+
+
 def test_everything_but_the_gcn_works_without_torch(naslib, monkeypatch):
     import sys
 

@@ -7,6 +7,8 @@ pruning find the optimum. The full space and subspaces of millions are benchmark
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -72,6 +74,26 @@ def test_impossible_constraint_has_no_optimum(accuracy, a100):
     optimum = solve(Problem(accuracy, 1, Constraint(a100, 1e9, 1), fixed=SUBSPACES[0]), progress=False)
     assert optimum.value is None and optimum.architecture is None
     assert "no architecture satisfies" in optimum.summary()
+
+
+def _strict_json(text: str):
+    def refuse(constant):
+        raise AssertionError(f"{constant} is not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+@pytest.mark.parametrize("sense", [1, -1], ids=["max accuracy", "min latency"])
+def test_optimum_json_of_an_impossible_constraint_is_strict_json(sense, accuracy, a100, capsys, monkeypatch):
+    objective = accuracy if sense > 0 else anb.ANBEnsemble("xgb", "zcu102", "latency", progress=False).load_ensemble()
+    optimum = solve(Problem(objective, sense, Constraint(a100, 1e9, 1), fixed=SUBSPACES[0]), progress=False)
+    assert not np.isfinite(optimum.upper_bound)  # what the proof holds: nothing bounds the value
+    monkeypatch.setattr("anb.optimum.command.find_optimum", lambda *args, **kwargs: optimum)
+    assert cli.main(["optimum", "--constraint", "a100", "throughput", "1e9", "--json", "--quiet"]) == 0
+    record = _strict_json(capsys.readouterr().out)
+    assert record["value"] is None and record["upper_bound"] is None and record["feasible"] is False
+    assert record["note"].startswith("no architecture satisfies the constraint (proven)")
+    assert "upper_bound" in record["note"]
 
 
 def test_value_is_the_ensembles_own_query_of_the_architecture(a100):

@@ -81,7 +81,8 @@ def test_a_pickled_model_is_refused_by_name(sides, tmp_path):
 
 def test_an_entry_an_earlier_anb_pickled_is_one_to_rebuild(sides, tmp_path):
     """An intact entry (every hash matches) whose member is a joblib pickle, as anb 0.2.0 wrote
-    them, is reported as an entry to rebuild, which the cache then does; it is never unpickled."""
+    them, is refused as one this anb cannot read (the cache then replaces it, the shipped release
+    says to reinstall); it is never unpickled."""
     from anb.surrogates.ensemble_io import (CorruptEnsembleError, load_ensemble_dir, read_manifest, save_ensemble,
                                             sha256_of, write_manifest)
 
@@ -98,5 +99,5 @@ def test_an_entry_an_earlier_anb_pickled_is_one_to_rebuild(sides, tmp_path):
     manifest["files"] = {name: sha256_of(tmp_path / name)
                          for name in (name.replace("model.npz", "model.joblib") for name in manifest["files"])}
     write_manifest(tmp_path, manifest)
-    with pytest.raises(CorruptEnsembleError, match="cannot be read by this anb.*rebuild"):
+    with pytest.raises(CorruptEnsembleError, match="member_0 cannot be read by this anb .*pickled"):
         load_ensemble_dir(tmp_path)

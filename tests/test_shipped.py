@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import os
 import shutil
+import signal
 import subprocess
 import sys
 
@@ -14,9 +15,11 @@ import pytest
 
 import anb
 from anb.devices.targets import resolve_target
+from anb import cli
 from anb.fitting.model_config import default_config_path
-from anb.surrogates import release, shipped, store
+from anb.surrogates import release, release_contents, shipped, store
 from anb.surrogates.ensemble_io import (
+    DEV_VERSION,
     MANIFEST,
     CorruptEnsembleError,
     entry_subpath,
@@ -24,10 +27,13 @@ from anb.surrogates.ensemble_io import (
     sha256_of,
     write_manifest,
 )
+from conftest import DATA_DIR
 from configurationspaces.searchspaces import EfficientNetSS
+from helpers_install import package_copy, run_from
 from helpers_store import (  # noqa: F401 - plugin_site is a fixture
     DEVICE,
     PYTHON,
+    REPO,
     install_plugin,
     plugin_site,
     plugin_source,
@@ -136,8 +142,155 @@ def test_an_ensemble_swapped_for_another_is_refused(artifact_copy):
 def test_an_edited_release_manifest_is_refused(artifact_copy):
     release_file = artifact_copy / shipped.RELEASE_FILE
     release_file.write_text(release_file.read_text().replace(store.package_version(), "9.9.9", 1))
-    with pytest.raises(CorruptEnsembleError, match="own sha256"):
+    with pytest.raises(CorruptEnsembleError, match="own sha256.*reinstall"):
         shipped.release_manifest(artifact_copy)
+
+
+A100_KEY = shipped.entry_key("xgb", resolve_target("a100"))
+
+
+def _flip_a_byte(path):
+    raw = bytearray(path.read_bytes())
+    raw[len(raw) // 2] ^= 0x01
+    path.write_bytes(bytes(raw))
+
+
+def _reseal(path, edit):
+    manifest = read_manifest(path.parent, path.name)
+    edit(manifest)
+    write_manifest(path.parent, manifest, path.name)
+
+
+def _unreadable(monkeypatch, under):
+    """Reading any file below ``under`` fails as it does for a user when the install's mode is 000
+    (the tests run as root, whom the mode does not stop)."""
+    real_open = open
+
+    def guarded_open(file, *args, **kwargs):
+        if str(file).startswith(str(under)):
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", guarded_open)
+    monkeypatch.setattr("io.open", guarded_open)
+
+
+# Every way the shipped release can differ from what was installed: (what is done to the
+# artifact, a fragment of the fault the error names).
+TAMPERING = {
+    "model byte flipped": (lambda a, m: _flip_a_byte(a / A100_KEY / "member_2" / "model.ubj.gz"),
+                           "does not match the sha256 in its manifest"),
+    "member file deleted": (lambda a, m: (a / A100_KEY / "member_0" / "model.ubj.gz").unlink(), "is missing"),
+    "member folder deleted": (lambda a, m: shutil.rmtree(a / A100_KEY / "member_4"), "is missing"),
+    "manifest deleted": (lambda a, m: (a / A100_KEY / MANIFEST).unlink(), "is missing or unreadable"),
+    "manifest edited": (lambda a, m: (a / A100_KEY / MANIFEST).write_text("{}"), "own sha256"),
+    "manifest not JSON": (lambda a, m: (a / A100_KEY / MANIFEST).write_bytes(b"\x00\xff"), "missing or unreadable"),
+    "manifest resealed": (lambda a, m: _reseal(a / A100_KEY / MANIFEST, lambda d: d.update(seed=1)),
+                          "is not the ensemble"),
+    "manifest of another format": (lambda a, m: _reseal(a / A100_KEY / MANIFEST, lambda d: d.update(format_version=1)),
+                                   "has manifest format 1"),
+    "manifest of another feature version": (
+        lambda a, m: _reseal(a / A100_KEY / MANIFEST, lambda d: d.update(feature_version=99)), "feature version 99"),
+    "manifest lists no members": (lambda a, m: _reseal(a / A100_KEY / MANIFEST, lambda d: d.update(files={})),
+                                  "lists no files for member(s)"),
+    "another target's ensemble": (lambda a, m: (shutil.rmtree(a / A100_KEY),
+                                                shutil.copytree(a / "xgb/tpuv2/throughput", a / A100_KEY)),
+                                  "holds the xgb surrogate of tpuv2/throughput"),
+    "ensemble folder deleted": (lambda a, m: shutil.rmtree(a / A100_KEY), "is missing or unreadable"),
+    "release.json deleted": (lambda a, m: (a / shipped.RELEASE_FILE).unlink(), "release.json is missing"),
+    "release.json edited": (lambda a, m: (a / shipped.RELEASE_FILE).write_text("[]"), "own sha256"),
+    "release of another version": (
+        lambda a, m: _reseal(a / shipped.RELEASE_FILE, lambda d: d.update(anb_version="0.1.0")),
+        "is the release of anb 0.1.0, this is anb"),
+    "release of another format": (lambda a, m: _reseal(a / shipped.RELEASE_FILE, lambda d: d.update(format_version=9)),
+                                  "has release format 9"),
+    "release lists no such ensemble": (
+        lambda a, m: _reseal(a / shipped.RELEASE_FILE, lambda d: d["entries"].pop(A100_KEY)),
+        f"lists no {A100_KEY} ensemble"),
+    "release names another manifest": (
+        lambda a, m: _reseal(a / shipped.RELEASE_FILE,
+                             lambda d: d["entries"][A100_KEY].update(manifest_sha256="0" * 64)),
+        "is not the ensemble"),
+    "whole folder unreadable": (lambda a, m: _unreadable(m, a), "Permission denied"),
+    "one member unreadable": (lambda a, m: _unreadable(m, a / A100_KEY / "member_3"), "Permission denied"),
+    "whole folder deleted": (lambda a, m: shutil.rmtree(a), "is missing"),
+}
+
+
+def test_a_source_tree_never_installed_has_no_version_to_compare(artifact_copy, monkeypatch):
+    _reseal(artifact_copy / shipped.RELEASE_FILE, lambda d: d.update(anb_version="0.1.0"))
+    monkeypatch.setattr(shipped, "package_version", lambda: DEV_VERSION)
+    assert shipped.release_manifest(artifact_copy)["anb_version"] == "0.1.0"
+
+
+@pytest.mark.parametrize("tampering", list(TAMPERING))
+def test_every_fault_of_the_shipped_release_says_to_reinstall(tampering, artifact_copy, monkeypatch):
+    damage, fault = TAMPERING[tampering]
+    damage(artifact_copy, monkeypatch)
+    a100 = resolve_target("a100")
+    for call in (shipped.load_shipped, shipped.verify_shipped):
+        with pytest.raises(CorruptEnsembleError) as error:
+            call("xgb", a100, artifact_copy)
+        message = str(error.value)
+        assert fault in message and message.endswith(f"; {shipped.REINSTALL}"), message
+        assert message.count(shipped.REINSTALL) == 1
+
+
+def test_a_damaged_install_is_an_error_from_the_api_and_a_line_from_the_command(artifact_copy, monkeypatch, capsys,
+                                                                                 tmp_path):
+    monkeypatch.setattr(shipped, "ARTIFACT_DIR", artifact_copy)
+    home = set_home(monkeypatch, tmp_path / "home")
+    _unreadable(monkeypatch, artifact_copy / A100_KEY)
+    with pytest.raises(CorruptEnsembleError, match="Permission denied.*reinstall it"):
+        anb.ANBEnsemble("xgb", device="a100", progress=False).query(ARCHITECTURES)
+    assert cli.main(["query", "--device", "a100", "--random", "2"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and err.startswith("anb query: error: ") and "reinstall it" in err
+    assert not any(home.iterdir())
+
+
+def test_devices_names_a_damaged_shipped_ensemble(artifact_copy, monkeypatch, capsys, tmp_path):
+    set_home(monkeypatch, tmp_path / "home")
+    _flip_a_byte(artifact_copy / A100_KEY / "member_2" / "model.ubj.gz")
+    monkeypatch.setattr(shipped, "ARTIFACT_DIR", artifact_copy)
+    assert cli.main(["devices"]) == 0
+    rows = {line.split()[0] + "/" + line.split()[1]: line for line in capsys.readouterr().out.splitlines()[1:]}
+    assert "xgb DAMAGED: reinstall anb" in rows["a100/throughput"]
+    assert all("DAMAGED" not in line and " xgb " in line for key, line in rows.items() if key != "a100/throughput")
+
+
+DEFAULT_QUERY = """
+import os
+from pathlib import Path
+from anb.surrogates.ensemble_io import CorruptEnsembleError
+from configurationspaces.searchspaces import EfficientNetSS
+try:
+    anb.ANBEnsemble("xgb", device="a100", progress=False).query([EfficientNetSS(seed=0).efficientnet_b0()])
+except CorruptEnsembleError as exc:
+    print("refused:", exc)
+else:
+    print("answered")
+print("written:", sorted(str(p) for p in Path(os.environ["ANB_HOME"]).rglob("*")))
+"""
+
+
+@pytest.mark.parametrize("dataset", ["reachable", "absent"])
+def test_a_broken_install_never_falls_back_to_a_build(dataset, tmp_path):
+    """A release.json, or the whole release, deleted from a (non-editable) install: the default
+    query is refused with the advice to reinstall and writes nothing, dataset or not."""
+    site = package_copy(tmp_path / "site")
+    artifact = site / "anb" / "surrogates" / "default_surrogates"
+    data = str(DATA_DIR) if dataset == "reachable" else str(tmp_path / "no_dataset")
+    for damage in (lambda: (artifact / shipped.RELEASE_FILE).unlink(), lambda: shutil.rmtree(artifact)):
+        damage()
+        home = tmp_path / "home"
+        home.mkdir(exist_ok=True)
+        result = run_from(site, DEFAULT_QUERY, env={"ANB_HOME": str(home), "ANB_DATA_DIR": data})
+        assert result.returncode == 0, result.stderr
+        refused, written = result.stdout.strip().splitlines()
+        assert refused.startswith("refused: ") and refused.endswith(shipped.REINSTALL), refused
+        assert "release.json is missing" in refused
+        assert written == "written: []"
 
 
 def test_a_rebuild_here_reproduces_a_shipped_ensemble_bit_for_bit(tmp_path):
@@ -189,3 +342,69 @@ def test_a_release_never_replaces_a_folder_it_did_not_write(tmp_path):
     with pytest.raises(FileExistsError, match="holds no release.json"):
         release.build_release(theirs, progress=False)
     assert (theirs / "notes.txt").read_text() == "mine"
+
+
+def test_a_release_never_deletes_files_it_did_not_write(artifact_copy, monkeypatch):
+    """A shipped release copied into a folder, with the user's notes and figures beside it."""
+    notes, figure = artifact_copy / "my_notes.txt", artifact_copy / "figures" / "fig1.png"
+    figure.parent.mkdir()
+    notes.write_text("mine")
+    figure.write_bytes(b"png")
+    (artifact_copy / A100_KEY / "member_0" / "extra.bin").write_bytes(b"also mine")
+    monkeypatch.setattr(store, "build", lambda *args, **kwargs: pytest.fail("a build started"))
+    with pytest.raises(FileExistsError) as error:
+        release.build_release(artifact_copy, progress=False)
+    assert str(error.value) == (f"{artifact_copy} holds files an anb release did not write (figures, my_notes.txt, "
+                                f"{A100_KEY}/member_0/extra.bin); a release replaces the whole folder, so move them "
+                                f"elsewhere or choose another --out")
+    assert notes.read_text() == "mine" and figure.read_bytes() == b"png"
+    assert release_contents.foreign_paths(shipped.ARTIFACT_DIR) == []  # the package's own release holds only its own
+
+
+def test_the_command_refuses_a_release_over_a_users_files(artifact_copy, monkeypatch, capsys):
+    (artifact_copy / "my_notes.txt").write_text("mine")
+    monkeypatch.setattr(store, "build", lambda *args, **kwargs: pytest.fail("a build started"))
+    assert cli.main(["release", "--out", str(artifact_copy)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "(my_notes.txt)" in err
+    assert (artifact_copy / "my_notes.txt").read_text() == "mine" and (artifact_copy / shipped.RELEASE_FILE).is_file()
+
+
+def test_release_check_takes_no_out(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(release, "check_release", lambda *args, **kwargs: pytest.fail("the check started"))
+    assert cli.main(["release", "--check", "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("anb release: error: --check builds into a temporary folder") and "takes no --out" in err
+    assert not (tmp_path / "x").exists()
+
+
+CHECK_THAT_HANGS = """
+import sys, time
+from anb.surrogates import release, store
+def slow_build(family, target, entry, *args, **kwargs):
+    entry.mkdir(parents=True, exist_ok=True)
+    (entry / "model.bin").write_bytes(bytes(1000))
+    print("building", flush=True)
+    time.sleep(60)
+store.build = slow_build
+release.check_release(progress=False)
+"""
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
+def test_a_check_stopped_by_a_signal_leaves_no_temporary_folder(sig, tmp_path):
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch), "PYTHONPATH": str(REPO)}
+    check = subprocess.Popen([PYTHON, "-c", CHECK_THAT_HANGS], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, env=env)
+    try:
+        assert check.stdout.readline().strip() == "building"
+        assert [p.name[:len("anb-release-check-")] for p in scratch.iterdir()] == ["anb-release-check-"]
+        check.send_signal(sig)
+        check.wait(30)
+    finally:
+        check.kill()
+        check.communicate()
+    assert check.returncode != 0
+    assert list(scratch.iterdir()) == []

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 from numbers import Real
 from pathlib import Path
 
@@ -54,6 +55,18 @@ def check_positive_number(value, name: str) -> float:
     return float(value)
 
 
+def check_folder(value, name: str) -> Path:
+    """A path that is a folder or does not exist yet (to be made), not a file."""
+    if not isinstance(value, (str, os.PathLike)):
+        raise TypeError(f"{name} must be a path (str or os.PathLike); got {type(value).__name__} {value!r}")
+    path = Path(value).expanduser()
+    existing = next(p for p in [path, *path.parents] if p.exists())
+    if not existing.is_dir():
+        where = "is a file" if existing == path else f"lies below the file {existing}"
+        raise ValueError(f"{name} {str(value)!r} {where}, not a folder; pass a folder (made if it does not exist)")
+    return path
+
+
 def read_json(path: str | Path, what: str):
     """The parsed content of a JSON file; ``ValueError`` names the file when it is not JSON."""
     path = Path(path)
@@ -76,6 +89,12 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} -h`)\n")
 
 
+def one_line(exc: BaseException) -> str:
+    """An error's message on one line (some, tarfile's or a dataset report, span lines), as a
+    command prints it."""
+    return " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+
+
 def cli_type(check, name: str):
     """An argparse ``type=`` that parses an int and applies ``check`` (a usage error names the flag)."""
 
@@ -92,5 +111,16 @@ def cli_type(check, name: str):
     return parse
 
 
-__all__ = ["MAX_MEMBERS", "OneLineParser", "check_finite_number", "check_int", "check_members", "check_positive_number",
-           "check_seed", "cli_type", "read_json"]
+__all__ = [
+    "MAX_MEMBERS",
+    "OneLineParser",
+    "check_finite_number",
+    "check_folder",
+    "check_int",
+    "check_members",
+    "check_positive_number",
+    "check_seed",
+    "cli_type",
+    "one_line",
+    "read_json",
+]

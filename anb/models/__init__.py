@@ -3,8 +3,8 @@
 Also the fast path of a query: the xgboost trees as flat tables and the compiled kernel that
 walks them (``tree_table``, ``tree_kernel``, ``member_predictions``), and the arithmetic after
 it that gives the same bits on every CPU (``portable_math``, compiled by ``portable_kernel``,
-chosen by ``portable``). A new model family is a
-:class:`Surrogate` subclass added to :data:`FAMILIES` (docs/architecture.md).
+chosen by ``portable``), and where numba caches the compiled code (``compile_cache``). A new
+model family is a :class:`Surrogate` subclass added to :data:`FAMILIES` (docs/architecture.md).
 
 May import: no other anb package (the model families know nothing of devices or the dataset).
 """

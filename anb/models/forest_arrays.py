@@ -20,15 +20,19 @@ from pathlib import Path
 import numba
 import numpy as np
 
+from anb.models.compile_cache import caching
 from anb.models.npz_arrays import load_arrays, save_arrays
 from anb.models.tree_kernel import PARALLEL_ROWS
+
+# numba's cache when it can write one (see anb.models.compile_cache), else compiled in memory.
+CACHE = caching(__file__)
 
 LEAF = -1  # scikit-learn's children of a leaf
 # Rows that walk a tree together (their float32 copy, 750 KB for 46 features).
 ROW_BLOCK = 4096
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=CACHE, nogil=True)
 def _walk_block(X32, start, stop, first_node, left, right, feature, threshold, value, out, splits):
     """Rows ``start:stop``: ``out[i]``, the forest's prediction of row ``i``; ``splits[i]``, the split
     nodes it passed.
@@ -56,14 +60,14 @@ def _walk_block(X32, start, stop, first_node, left, right, feature, threshold, v
         out[i] /= n_trees
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=CACHE, nogil=True)
 def _walk(X32, first_node, left, right, feature, threshold, value, out, splits):
     for start in range(0, X32.shape[0], ROW_BLOCK):
         _walk_block(X32, start, min(start + ROW_BLOCK, X32.shape[0]), first_node, left, right, feature, threshold,
                     value, out, splits)
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=CACHE, parallel=True)
 def _walk_parallel(X32, first_node, left, right, feature, threshold, value, out, splits):
     """:func:`_walk`, its row blocks shared among numba's threads."""
     n_blocks = (X32.shape[0] + ROW_BLOCK - 1) // ROW_BLOCK

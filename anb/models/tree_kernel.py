@@ -27,8 +27,9 @@ instead of 54 us. The order of the additions, and so every prediction, stays xgb
 The depth is a run-time value: unrolling the walk for each depth made it at most 10 % faster and
 tripled the compilation of a machine's first run.
 
-Compiled with ``cache=True``: numba writes the machine code beside this file (or to its user
-cache when the package folder is read-only), so only the first process on a machine pays the
+Compiled with numba's cache: numba writes the machine code beside this file (or to its user
+cache when the package folder is read-only, or to a private temporary folder when that cannot be
+written either: :mod:`anb.models.compile_cache`), so only the first process on a machine pays the
 compilation; later ones load it in milliseconds.
 """
 
@@ -36,6 +37,11 @@ from __future__ import annotations
 
 import numba
 import numpy as np
+
+from anb.models.compile_cache import caching
+
+# numba's cache when it can write one (see anb.models.compile_cache), else compiled in memory.
+CACHE = caching(__file__)
 
 # Rows per block: a block's feature-major copy (n_features x 128 float32, 23 KB for 46 features)
 # and its leaf offsets stay in the L1 and L2 caches; measured against 64 and 256 rows, 128 was
@@ -53,7 +59,7 @@ WALK_CHUNK = 16
 PARALLEL_ROWS = 256
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
+@numba.njit(cache=CACHE, nogil=True, inline="always")
 def _walk_row(x, first_split, first_leaf, first_tree, n_trees, ragged, tree_depth, feature, threshold, leaf, levels,
               total):
     """``total`` plus the leaves of a NaN-free row ``x`` in ``n_trees`` trees stored at depth
@@ -101,7 +107,7 @@ def _walk_row(x, first_split, first_leaf, first_tree, n_trees, ragged, tree_dept
     return total
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=CACHE, nogil=True)
 def _compare_block(columns, first_split, first_leaf, first_tree, n_trees, tree_depth, feature, threshold, leaf, levels,
                    offset, total):
     """Add to ``total`` the leaves of ``n_trees`` trees stored at depth ``levels`` for the NaN-free
@@ -149,7 +155,7 @@ def _compare_block(columns, first_split, first_leaf, first_tree, n_trees, tree_d
             total[row] += leaf[leaves + reached[row]]
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=CACHE, nogil=True)
 def _row_with_nan(x, first_split, first_leaf, n_trees, feature, threshold, default_left, leaf, levels, base_score):
     """One output's prediction for a row with a NaN, which follows each split's default direction."""
     slots = (1 << levels) - 1
@@ -165,7 +171,7 @@ def _row_with_nan(x, first_split, first_leaf, n_trees, feature, threshold, defau
     return total
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=CACHE, nogil=True)
 def _predict_block(X, start, stop, base_score, depth, n_trees, ragged, tree_depth, feature, threshold, default_left, leaf,
                    out):
     """Every output's predictions for rows ``start:stop`` of ``X`` into ``out[:, start:stop]``."""
@@ -207,7 +213,7 @@ def _predict_block(X, start, stop, base_score, depth, n_trees, ragged, tree_dept
         first_tree += trees
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=CACHE, nogil=True)
 def predict(X, base_score, depth, n_trees, ragged, tree_depth, feature, threshold, default_left, leaf, out):
     """xgboost's prediction of each row of float32 ``X`` by each output into ``out[output, row]``,
     on one thread.
@@ -220,7 +226,7 @@ def predict(X, base_score, depth, n_trees, ragged, tree_depth, feature, threshol
                        feature, threshold, default_left, leaf, out)
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=CACHE, parallel=True)
 def predict_parallel(X, base_score, depth, n_trees, ragged, tree_depth, feature, threshold, default_left, leaf, out):
     """:func:`predict`, its row blocks shared among numba's threads."""
     n_blocks = (X.shape[0] + ROW_BLOCK - 1) // ROW_BLOCK

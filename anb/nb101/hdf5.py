@@ -110,6 +110,9 @@ def convert_tfrecord_to_hdf5(
     a cell's runs may be spread over the whole file, so no row is complete before then.
     """
     _h5py()  # fail before reading gigabytes
+    found = file_format(tfrecord)  # an empty file is refused here as every reader refuses it
+    if found != "tfrecord":
+        raise ValueError(f"{tfrecord} is a {found} file, not a TFRecord; convert reads the official .tfrecord")
     columns = read_tfrecord(tfrecord, progress=progress, verify_data_crc=verify_data_crc)
     write_hdf5(columns, hdf5)
     return len(columns["hashes"])

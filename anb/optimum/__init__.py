@@ -12,19 +12,21 @@ no subproblem's upper bound exceeds it when the search ends (``gap == 0``). With
 left is above the value. See ``docs/optimum.md``.
 
 May import: :mod:`anb.models` (the tree tables it bounds), :mod:`anb.fitting` (the features'
-block table), :mod:`anb.surrogates` (the ensembles) and :mod:`anb.search` (which direction a
-metric is optimised in).
+block table), :mod:`anb.surrogates` (the ensembles), :mod:`anb.search` (which direction a
+metric is optimised in) and :mod:`anb.data` (the argument checks).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
+from anb.data.validation import check_finite_number, check_positive_number
 from anb.surrogates.ensemble import ANBEnsemble
 from anb.optimum.branch_and_bound import BranchAndBound, SearchResult
-from anb.optimum.problem import Constraint, Problem, default_sense
+from anb.optimum.problem import Constraint, Problem, check_fixed, default_sense
 from configurationspaces.efficientnet_encoding import decode_values
 
 __all__ = ["Optimum", "find_optimum", "solve", "Problem", "Constraint"]
@@ -55,15 +57,31 @@ class Optimum:
         return (f"{self.problem}: {self.value:.10g}, {proof}; {self.nodes:,} nodes, {self.seconds:.1f} s, "
                 f"peak memory {self.peak_rss_mb:.0f} MB")
 
+    def record(self) -> dict:
+        """The result as strict JSON values: a bound or gap that is infinite (no architecture satisfies
+        the constraint, so nothing bounds the value) is null, and ``feasible`` and ``note`` say why."""
+        record = {key: value for key, value in vars(self).items() if key != "encoded"}
+        unbounded = [key for key in ("upper_bound", "gap") if not math.isfinite(record[key])]
+        record.update(dict.fromkeys(unbounded))
+        record["feasible"] = self.value is not None
+        record["note"] = None
+        if self.value is None:
+            record["note"] = "no architecture satisfies the constraint (proven): there is no value" + (
+                f", so {' and '.join(unbounded)} {'is' if len(unbounded) == 1 else 'are'} null" if unbounded else "")
+        return record
+
 
 def _architecture(encoded: np.ndarray) -> dict:
     return {name: values[0].item() for name, values in decode_values(encoded[None, :]).items()}
 
 
+def _check_time_limit(time_limit) -> float | None:
+    return None if time_limit is None else check_positive_number(time_limit, "time_limit (seconds, or None)")
+
+
 def solve(problem: Problem, time_limit: float | None = None, progress: bool = True) -> Optimum:
     """The exact optimum of a :class:`Problem` (an objective, a direction, a constraint, fixed blocks)."""
-    if time_limit is not None and not (isinstance(time_limit, (int, float)) and time_limit > 0):
-        raise ValueError(f"time_limit must be a positive number of seconds or None; got {time_limit!r}")
+    time_limit = _check_time_limit(time_limit)
     result: SearchResult = BranchAndBound(problem).run(time_limit=time_limit, progress=progress)
     sense = problem.sense
     encoded = None if result.choices is None else problem.blocks.rows(result.choices)[0]
@@ -88,13 +106,17 @@ def find_optimum(model: str = "xgb", device: str | None = None, metric: str | No
     if constraint is not None and not (isinstance(constraint, (tuple, list)) and len(constraint) == 3):
         raise ValueError(f"constraint must be (device, metric, bound), e.g. ('a100', 'throughput', 20000); "
                          f"got {constraint!r}")
+    if constraint is not None:
+        c_device, c_metric, c_bound = constraint
+        c_bound = check_finite_number(c_bound, "constraint's bound (the third item of (device, metric, bound))")
+    fixed = check_fixed({} if fixed is None else fixed)
+    time_limit = _check_time_limit(time_limit)
     objective = ANBEnsemble(model, device=device, metric=metric, progress=progress).load_ensemble()
     sense = default_sense(objective) if minimize is None else (-1 if minimize else 1)
     bound = None
     if constraint is not None:
-        c_device, c_metric, c_bound = constraint
         ensemble = ANBEnsemble(model, device=c_device, metric=c_metric, progress=progress).load_ensemble()
-        bound = Constraint(ensemble, float(c_bound), default_sense(ensemble))
-    return solve(Problem(objective, sense, bound, dict(fixed or {})), time_limit, progress)
+        bound = Constraint(ensemble, c_bound, default_sense(ensemble))
+    return solve(Problem(objective, sense, bound, fixed), time_limit, progress)
 
 

@@ -39,8 +39,7 @@ def run(args) -> int:
     optimum = find_optimum(args.model, args.device, args.metric, minimize=args.minimize, constraint=constraint,
                            time_limit=args.time_limit, progress=not args.quiet)
     if args.json:
-        record = {key: value for key, value in vars(optimum).items() if key != "encoded"}
-        print(json.dumps(record, indent=2))
+        print(json.dumps(optimum.record(), indent=2, allow_nan=False))
     else:
         print(optimum.summary())
         if optimum.architecture is not None:

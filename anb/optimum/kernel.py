@@ -33,7 +33,11 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from anb.models.compile_cache import caching
 from anb.optimum.blocks import N_ENCODED, PEAK_COLUMN
+
+# numba's cache when it can write one (see anb.models.compile_cache), else compiled in memory.
+CACHE = caching(__file__)
 
 # Widening of a log-linear member's exponent: float64 rounding moves it by ~1e-14.
 LINK_MARGIN = 1e-9
@@ -46,7 +50,7 @@ CANDIDATES_FULL = 1
 STOPPED = 2
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=CACHE, nogil=True)
 def box(order, k, choice, fixed_sum, columns, encoded, n_choices, suffix_lo, suffix_hi, scale, lo64, hi64, lo32, hi32):
     """The feature intervals with positions ``< k`` of ``order`` fixed to ``choice`` (whose cost
     shares sum to ``fixed_sum``) into ``lo64/hi64`` and their float32 ``lo32/hi32``."""
@@ -74,12 +78,12 @@ def box(order, k, choice, fixed_sum, columns, encoded, n_choices, suffix_lo, suf
         hi32[j] = np.float32(hi64[j])
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
+@numba.njit(cache=CACHE, nogil=True, inline="always")
 def _phi(x, is_log):
     return np.log1p(max(x, 0.0)) if is_log else x
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=CACHE, nogil=True)
 def ensemble_bounds(lo64, hi64, lo32, hi32, base_score, depth, n_trees, tree_depth, feature, threshold, leaf,
                     has_link, coef, intercept, log_column, stack):
     """``(low, high)``: bounds of the members' mean prediction over the box (``stack``: scratch
@@ -151,13 +155,13 @@ def ensemble_bounds(lo64, hi64, lo32, hi32, base_score, depth, n_trees, tree_dep
     return mean_lo - abs(mean_lo) * MEAN_MARGIN, mean_hi + abs(mean_hi) * MEAN_MARGIN
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
+@numba.njit(cache=CACHE, nogil=True, inline="always")
 def _score_bounds(low, high, sense):
     """Bounds of ``sense * value`` (sense +1: maximised, -1: minimised)."""
     return (low, high) if sense > 0 else (-high, -low)
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=CACHE, nogil=True)
 def prefix_bounds(prefixes, order, columns, encoded, n_choices, shares, suffix_lo, suffix_hi, scale,
                   ob, od, on, otd, of, ot, ol, olink, ocoef, oint, olog, o_sense,
                   cb, cd, cn, ctd, cf, ct, cl, clink, ccoef, cint, clog, c_sense, has_constraint):
@@ -194,7 +198,7 @@ def prefix_bounds(prefixes, order, columns, encoded, n_choices, shares, suffix_l
     return out
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=CACHE, nogil=True)
 def _add_share(b, c, shares, before, after):
     """``after``: the fixed cost sums ``before`` with block ``b``'s choice ``c`` added."""
     for j in range(before.shape[0]):
@@ -202,7 +206,7 @@ def _add_share(b, c, shares, before, after):
         after[j] = max(before[j], share) if j == PEAK_COLUMN else before[j] + share
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=CACHE, nogil=True)
 def _keep_reaching(candidates, candidate_bound, n, incumbent):
     """Drop the candidates whose bound is below the incumbent; returns how many are left."""
     kept = 0
@@ -214,7 +218,7 @@ def _keep_reaching(candidates, candidate_bound, n, incumbent):
     return kept
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=CACHE, nogil=True)
 def search(prefix, order, columns, encoded, n_choices, shares, suffix_lo, suffix_hi, scale,
            ob, od, on, otd, of, ot, ol, olink, ocoef, oint, olog, o_sense,
            cb, cd, cn, ctd, cf, ct, cl, clink, ccoef, cint, clog, c_sense, has_constraint, c_bound,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from anb.data.validation import check_finite_number
 from anb.surrogates.ensemble import ANBEnsemble
 from anb.optimum.blocks import BlockChoices, block_choices
 from anb.optimum.packed import PackedEnsemble, pack
@@ -28,8 +30,7 @@ class Constraint:
     sense: int
 
     def __post_init__(self):
-        if not np.isfinite(self.bound):
-            raise ValueError(f"a constraint's bound must be a finite number; got {self.bound!r}")
+        self.bound = check_finite_number(self.bound, "a constraint's bound")
         if self.sense not in (1, -1):
             raise ValueError(f"a constraint's sense must be +1 (at least) or -1 (at most); got {self.sense!r}")
 
@@ -41,6 +42,26 @@ class Constraint:
     def describe(self) -> str:
         relation = ">=" if self.sense > 0 else "<="
         return f"{self.ensemble.target.label} {relation} {self.bound:g} {self.ensemble.target.unit}"
+
+
+def _is_index(value) -> bool:
+    """An integer that is not a bool: ``True`` is never block or choice 1."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def check_fixed(fixed) -> dict[int, int]:
+    """``fixed`` ({block: choice index}) as plain ints, each block 0..6 and its choice one it has."""
+    if not isinstance(fixed, Mapping):
+        raise TypeError(f"fixed must be a dict {{block: choice index}}, e.g. {{0: 3, 5: 12}}; got {fixed!r}")
+    blocks = block_choices()
+    checked = {}
+    for block, choice in fixed.items():
+        if not (_is_index(block) and 0 <= block < N_BLOCKS):
+            raise ValueError(f"fixed block {block!r} is not one of 0..{N_BLOCKS - 1}")
+        if not (_is_index(choice) and 0 <= choice < blocks.n_choices[block]):
+            raise ValueError(f"block {block}'s fixed choice {choice!r} is not one of 0..{blocks.n_choices[block] - 1}")
+        checked[int(block)] = int(choice)
+    return checked
 
 
 @dataclass
@@ -56,15 +77,7 @@ class Problem:
     def __post_init__(self):
         if self.sense not in (1, -1):
             raise ValueError(f"sense must be +1 (maximise) or -1 (minimise); got {self.sense!r}")
-        blocks = block_choices()
-        fixed = {}
-        for block, choice in dict(self.fixed).items():
-            if not (isinstance(block, (int, np.integer)) and 0 <= block < N_BLOCKS):
-                raise ValueError(f"fixed block {block!r} is not one of 0..{N_BLOCKS - 1}")
-            if not (isinstance(choice, (int, np.integer)) and 0 <= choice < blocks.n_choices[block]):
-                raise ValueError(f"block {block}'s fixed choice {choice!r} is not one of 0..{blocks.n_choices[block] - 1}")
-            fixed[int(block)] = int(choice)
-        self.fixed = fixed
+        self.fixed = check_fixed(self.fixed)
 
     @property
     def blocks(self) -> BlockChoices:

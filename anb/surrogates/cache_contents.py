@@ -63,10 +63,15 @@ def clear(root: Path) -> list[Path]:
     root = Path(root)
     removed = []
     for path in entries(root) + _leftovers(root) + _archives(root):
-        if path.is_dir():
-            shutil.rmtree(path)
-        else:
-            path.unlink()
+        try:
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+        except OSError as exc:
+            raise OSError(exc.errno, f"cannot remove {path} ({exc.strerror}) after removing {len(removed)} item(s): "
+                                     f"clearing the cache {root} needs write access to it; run it as the cache's "
+                                     f"owner, or set ANB_HOME to a cache of your own") from exc
         removed.append(path)
     for parent in sorted({p.parent for p in removed}, key=lambda p: -len(p.parts)):
         while parent != root and parent.is_dir() and not any(parent.iterdir()):

@@ -31,8 +31,14 @@ def lock_path(entry: Path) -> Path:
 @contextmanager
 def locked(entry: Path) -> Iterator[None]:
     """An exclusive lock on one cache entry, held across processes (POSIX ``flock``)."""
-    entry.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path(entry), "a") as handle:
+    try:
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(lock_path(entry), "a")
+    except OSError as exc:
+        raise OSError(exc.errno, f"cannot write in the cache at {entry.parent} ({exc.strerror}): anb writes there to "
+                                 f"build or download the entry {entry.name}, or to replace it when it is damaged; set "
+                                 f"ANB_HOME to a folder you can write") from exc
+    with handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from anb.data.validation import check_members, check_seed
+from anb.data.validation import check_folder, check_members, check_seed
 from anb.devices.request import resolve_request
 from anb.fitting.calibration import SpreadCalibration
 from anb.fitting.features import features_from_encoded
@@ -59,7 +59,7 @@ class ANBEnsemble:
         self.model = request.model
         self.seed = seed
         self.n_members = None if n_members is None else int(n_members)
-        self.cache_dir = Path(cache_dir) if cache_dir is not None else None
+        self.cache_dir = check_folder(cache_dir, "cache_dir") if cache_dir is not None else None
         self.progress = progress
         self._rng = np.random.default_rng(seed)
         self.members = None

@@ -29,6 +29,7 @@ LEGACY_FEATURE_VERSION = 0
 # calibration of the predictive std, anb.fitting.calibration).
 MANIFEST_FORMAT = 2
 LIBRARIES = ("anb", "xgboost", "lightgbm", "scikit-learn", "numpy")
+DEV_VERSION = "dev"
 
 
 class CorruptEnsembleError(RuntimeError):
@@ -48,6 +49,14 @@ def entry_subpath(family: str, target: Target) -> Path:
     ``<model>/<device>/<metric>``, ``<model>/accuracy/val_top1`` for accuracy."""
     device, metric = (target.device, target.metric) if target.device else ("accuracy", target.column)
     return Path(family, device, metric)
+
+
+def package_version() -> str:
+    """This anb's version (:data:`DEV_VERSION` when run from a source tree that was never installed)."""
+    try:
+        return metadata.version("anb")
+    except metadata.PackageNotFoundError:
+        return DEV_VERSION
 
 
 def library_versions() -> dict[str, str]:
@@ -141,7 +150,7 @@ def verify_ensemble(directory: str | Path) -> dict:
     if manifest.get("format_version") != MANIFEST_FORMAT:
         raise CorruptEnsembleError(
             f"{directory} has manifest format {manifest.get('format_version', 1)}, this anb reads format "
-            f"{MANIFEST_FORMAT}; rebuild it"
+            f"{MANIFEST_FORMAT}"
         )
     _check_members_listed(directory, manifest)
     for name, expected in manifest["files"].items():
@@ -153,7 +162,7 @@ def verify_ensemble(directory: str | Path) -> dict:
     if manifest.get("feature_version") not in (FEATURE_VERSION, LEGACY_FEATURE_VERSION):
         raise CorruptEnsembleError(
             f"{directory} was built with feature version {manifest.get('feature_version')}, "
-            f"this anb uses {FEATURE_VERSION}; rebuild it"
+            f"this anb uses {FEATURE_VERSION}"
         )
     return manifest
 
@@ -164,27 +173,36 @@ def _load_member(directory: Path) -> Surrogate:
     try:
         return Surrogate.load(directory)
     except (OSError, ValueError) as exc:
-        raise CorruptEnsembleError(f"{directory} cannot be read by this anb ({exc}); rebuild it") from exc
+        raise CorruptEnsembleError(f"{directory} cannot be read by this anb ({exc})") from exc
+
+
+def load_ensemble_members(directory: str | Path, manifest: dict) -> list[Surrogate]:
+    """The members of a verified ensemble directory (see :func:`verify_ensemble`)."""
+    return [_load_member(Path(directory) / f"member_{i}") for i in range(manifest["n_members"])]
 
 
 def load_ensemble_dir(directory: str | Path) -> tuple[list[Surrogate], dict]:
     manifest = verify_ensemble(directory)
-    directory = Path(directory)
-    members = [_load_member(directory / f"member_{i}") for i in range(manifest["n_members"])]
-    return members, manifest
+    return load_ensemble_members(directory, manifest), manifest
 
 
-def load_entry(entry: Path, family: str, target: Target) -> tuple[list[Surrogate], dict]:
-    """A verified ensemble whose manifest says it is the surrogate its place (in the cache or
-    among the shipped surrogates) names.
+def verify_entry(entry: Path, family: str, target: Target) -> dict:
+    """The manifest of a verified ensemble that says it is the surrogate its place (in the cache
+    or among the shipped surrogates) names.
 
     The manifest's ``target`` is the :class:`Target` as a dict, or (in a published archive) its label.
     """
-    members, manifest = load_ensemble_dir(entry)
+    manifest = verify_ensemble(entry)
     recorded = manifest.get("target")
     if isinstance(recorded, dict):
         recorded = Target(recorded.get("device"), recorded.get("metric"), "", "").label
     if (manifest.get("family"), recorded) != (family, target.label):
         raise CorruptEnsembleError(f"{entry} holds the {manifest.get('family')} surrogate of {recorded}, not the "
                                    f"{family} {target.label} one its place names")
-    return members, manifest
+    return manifest
+
+
+def load_entry(entry: Path, family: str, target: Target) -> tuple[list[Surrogate], dict]:
+    """The members and manifest of the ensemble :func:`verify_entry` accepts."""
+    manifest = verify_entry(entry, family, target)
+    return load_ensemble_members(entry, manifest), manifest

@@ -13,22 +13,37 @@ from __future__ import annotations
 import hashlib
 import platform
 import shutil
+import signal
 import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from anb.devices.builtin import BUILTIN
-from anb.devices.targets import Target, resolve_target
 from anb.models.base import SPEC_FILE, read_model_bytes
 from anb.models.boosters import available_threads
-from anb.surrogates import cache_entry, shipped, store
-from anb.surrogates.ensemble_io import MANIFEST_HASH, library_versions, read_manifest, write_manifest
+from anb.surrogates import cache_entry, release_contents, shipped, store
+from anb.surrogates.ensemble_io import MANIFEST_HASH, library_versions, package_version, read_manifest, write_manifest
+from anb.surrogates.shipped import RELEASED_FAMILY, released_targets
 
-RELEASED_FAMILY = "xgb"
+
+@contextmanager
+def terminated_as_exit() -> Iterator[None]:
+    """While the block runs, SIGTERM raises ``SystemExit`` as Ctrl-C raises ``KeyboardInterrupt``,
+    so a killed build still removes its staging or temporary folder (the default action ends the
+    process at once). Only the main thread can take signals; elsewhere the block runs as it is."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _exit)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
-def released_targets() -> list[Target]:
-    """Accuracy, then every metric of every built-in device."""
-    return [resolve_target()] + [resolve_target(device.name, metric) for device in BUILTIN for metric in device.metrics]
+def _exit(signum, frame):
+    raise SystemExit(128 + signum)
 
 
 def model_hashes(entry: Path) -> list[str]:
@@ -46,7 +61,14 @@ def build_release(out: Path, progress: bool = True) -> dict:
     if out.exists() and not (out / shipped.RELEASE_FILE).is_file():
         raise FileExistsError(f"{out} exists and holds no {shipped.RELEASE_FILE}: it is not a release of anb's; "
                               f"choose another --out")
+    if out.exists():
+        release_contents.check_only_a_release(out)
     out.parent.mkdir(parents=True, exist_ok=True)
+    with terminated_as_exit():
+        return _build_into(out, progress)
+
+
+def _build_into(out: Path, progress: bool) -> dict:
     staging = cache_entry.private_folder(out, cache_entry.STAGING_MARK)
     try:
         entries = {}
@@ -62,7 +84,7 @@ def build_release(out: Path, progress: bool = True) -> dict:
                             "config_file": manifest["config_file"], "config_sha256": manifest["config_sha256"],
                             "manifest_sha256": manifest[MANIFEST_HASH], "models_sha256": model_hashes(entry)}
         write_manifest(staging, {
-            "format_version": shipped.RELEASE_FORMAT, "anb_version": store.package_version(),
+            "format_version": shipped.RELEASE_FORMAT, "anb_version": package_version(),
             "family": RELEASED_FAMILY, "entries": entries,
             "built_with": {**library_versions(), "threads": available_threads(), "machine": platform.machine()},
         }, shipped.RELEASE_FILE)
@@ -89,9 +111,6 @@ def compare_releases(built: dict, reference: dict) -> list[dict]:
 def check_release(progress: bool = True) -> list[dict]:
     """Build the release into a temporary folder and compare it with the shipped one."""
     reference = shipped.release_manifest()
-    if reference is None:
-        raise FileNotFoundError(f"this copy of anb ships no surrogates ({shipped.ARTIFACT_DIR / shipped.RELEASE_FILE} "
-                                f"is missing); run `anb release` to build them")
-    with tempfile.TemporaryDirectory(prefix="anb-release-check-") as tmp:
+    with terminated_as_exit(), tempfile.TemporaryDirectory(prefix="anb-release-check-") as tmp:
         built = build_release(Path(tmp) / "release", progress)
     return compare_releases(built, reference)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import tarfile
 import warnings
-from importlib import metadata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +35,7 @@ from anb.surrogates.ensemble_io import (
     CorruptEnsembleError,
     entry_subpath,
     load_entry,
+    package_version,
     save_ensemble,
     sha256_of,
     write_manifest,
@@ -69,13 +69,6 @@ def register_dataset_build(dataset_build: DatasetBuild) -> None:
     """Offer ``dataset_build`` every plugin dataset before the plain fit (registering it again changes nothing)."""
     if dataset_build not in _DATASET_BUILDS:
         _DATASET_BUILDS.append(dataset_build)
-
-
-def package_version() -> str:
-    try:
-        return metadata.version("anb")
-    except metadata.PackageNotFoundError:
-        return "dev"
 
 
 def entry_dir(family: str, target: Target, root: Path | None = None) -> Path:
@@ -186,7 +179,8 @@ def obtain(family: str, target: Target, n_members: int = DEFAULT_MEMBERS, root: 
 
     ``"shipped"``, the ensemble shipped with the package (:mod:`anb.surrogates.shipped`); ``"cache"``, the
     cached one, else downloaded, else built (and cached); ``"auto"``, the shipped one when the
-    package ships it with at least ``n_members`` members, else as ``"cache"``.
+    package ships it with at least ``n_members`` members, else as ``"cache"``. A shipped ensemble
+    that is missing or damaged is an error that says to reinstall anb, never a reason to build.
 
     A complete cache entry is read without taking the lock, so a read-only cache works.
     """
@@ -207,8 +201,7 @@ def _not_shipped(family: str, target: Target, n_members: int, available: int) ->
     if available:
         return (f"anb ships the {family} {target.label} ensemble with {available} members, fewer than n_members="
                 f"{n_members}; ask for at most {available}, or use source='cache' to build a larger one")
-    release = shipped.release_manifest()
-    listed = ", ".join(release["entries"]) if release else "none (this copy of anb has no shipped surrogates)"
+    listed = ", ".join(shipped.released_keys())
     return (f"anb ships no {family} {target.label} ensemble (shipped: {listed}); use source='cache' to download "
             f"or build it")
 

@@ -57,6 +57,7 @@ def run_directory(log_dir: str | Path, model: str, target: Target, seed: int) ->
 def main(argv=None) -> int:
     from anb.data.dataset import load_dataset
     from anb.data.download import DownloadError
+    from anb.data.validation import one_line
     from anb.data.splits import SIDES, resolve_split
     from anb.devices.request import resolve_request
     from anb.fitting.hpo.space import load_search_space
@@ -100,7 +101,7 @@ def main(argv=None) -> int:
             tolerance=args.tolerance, split_source=split.source, progress=say,
         )
     except (ValueError, OSError, DownloadError) as exc:
-        print(f"do_hpo.py: error: {exc}", file=sys.stderr)
+        print(f"do_hpo.py: error: {one_line(exc)}", file=sys.stderr)
         return 2
     print(f"picked: validation tau {result.val_tau:.4f}, {result.evaluations_per_row:,.0f} evaluations per row "
           f"(means over the cross-validation folds), "
