@@ -132,11 +132,34 @@ def analyse(name: str, by_role: dict[str, np.ndarray], donors: list, cache: dict
     return result
 
 
+def draw(results: dict, path: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(results), figsize=(5 * len(results), 4), sharey=True, squeeze=False)
+    for ax, (name, r) in zip(axes[0], results.items()):
+        ax.plot(SIZES, [r[f"N={n}"] for n in SIZES], "o-", label="anb adapt (few-shot transfer)")
+        ax.plot(SIZES, [r[f"spread N={n}"] for n in SIZES], "o:", label="same, spread selection")
+        ax.plot(SIZES, [r[f"xgb alone N={n}"] for n in SIZES], "s--", label="xgb on the N alone")
+        for key, label, color, line in (("ceiling", "ceiling (round 1 vs the rest)", "k", "-"),
+                                        ("best donor", "best known device as is", "C3", "-."),
+                                        ("macs", "MACs", "C7", ":")):
+            ax.axhline(r[key], color=color, linestyle=line, label=label)
+        ax.set(title=f"{name} latency, {N_TEST} test architectures", xlabel="measurements N", xscale="log",
+               xticks=SIZES, xticklabels=[str(n) for n in SIZES])
+        ax.minorticks_off()
+    axes[0][0].set_ylabel("test Kendall tau")
+    axes[0][-1].legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--measure", action="store_true", help="measure both devices anew (overwrites nothing: "
                                                                 "resumes, or refuses a folder of another protocol)")
     parser.add_argument("--devices", nargs="+", choices=list(DEVICES), default=list(DEVICES))
+    parser.add_argument("--figure", help="draw test tau against N, with the baselines, into this PNG")
     args = parser.parse_args()
     start = time.perf_counter()
     by_role = roles()
@@ -150,6 +173,9 @@ def main() -> None:
     pd.set_option("display.width", 200)
     print(table.to_string())
     print(f"wall time {time.perf_counter() - start:.0f} s")
+    if args.figure:
+        draw(results, Path(args.figure))
+        print(f"wrote {args.figure}")
     for name, r in results.items():
         print(f"real device {name} latency: N=10 tau {r['N=10']:.3f}, N=20 tau {r['N=20']:.3f}, "
               f"N=50 tau {r['N=50']:.3f}; MACs tau {r['macs']:.3f}; best donor tau {r['best donor']:.3f}; "

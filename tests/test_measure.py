@@ -12,16 +12,18 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy.stats import kendalltau
 
 pytest.importorskip("torch")
 
 from anb import cli  # noqa: E402
-from anb.adaptation import measure, selection  # noqa: E402
+from anb.adaptation import few_shot, measure, selection  # noqa: E402
 from anb.data.dataset import load_dataset  # noqa: E402
-from configurationspaces.efficientnet_encoding import encode  # noqa: E402
+from configurationspaces.efficientnet_encoding import architecture_ids, encode  # noqa: E402
 from configurationspaces.searchspaces import EfficientNetSS  # noqa: E402
 
 FAST = ["--rounds", "2", "--runs", "2", "--warmup", "1", "--select", "random"]
@@ -202,3 +204,40 @@ def test_a_staging_file_a_killed_writer_left_is_ours(tmp_path):
     (tmp_path / "result_x.json").write_text("{}")
     assert folder.foreign_files() == ["result_x.json"]
     assert os.path.exists(tmp_path / ".result_3.json.abc123.tmp")
+
+
+REAL_DEVICES = Path(__file__).resolve().parents[1] / "dataset" / "real_devices"
+
+
+def test_adapt_takes_a_measure_folder_as_it_is(tmp_path, capsys):
+    project = tmp_path / "plugin"
+    code, printed, err = run_cli(["adapt", "--measurements", str(REAL_DEVICES / "cpu-ort"), "--name", "cpu-ort",
+                                  "--metric", "latency", "--out", str(project)], capsys)
+    assert code == 0, err
+    assert "cpu-ort/latency: 250 measurements" in printed
+    cv_tau = float(printed.split("cross-validated Kendall tau")[1].split(":")[1].split()[0])
+    assert cv_tau > 0.85, printed
+    assert f"pip install {project}" in printed
+    assert '"cpu-ort" = "anb_device_cpu_ort:PLUGIN"' in (project / "pyproject.toml").read_text()
+    assert len(load_dataset(project / "anb_device_cpu_ort" / "measurements")) == 250
+
+
+@pytest.mark.parametrize("device", ["cpu-torch", "cpu-ort"])
+def test_twenty_measurements_of_a_real_cpu_rank_better_than_macs_or_any_known_device(device):
+    """The committed measurements of this machine's CPU: the transfer model `anb adapt` installs,
+    fitted on 20 random pool architectures, against the 100 test architectures."""
+    data = load_dataset(REAL_DEVICES / device)
+    y = data[f"latency_{device}"].to_numpy()
+    encoded = encode(data)
+    test_ids = set(architecture_ids(EfficientNetSS(seed=1000).random_encoded(100)).tolist())
+    is_test = np.array([i in test_ids for i in architecture_ids(encoded)])
+    assert is_test.sum() == 100
+    train = np.random.default_rng(0).choice(np.flatnonzero(~is_test), 20, replace=False)
+    donors = few_shot.donor_predictions(few_shot.donor_targets(""), encoded)
+    cost = few_shot.log_cost(encoded)
+    model = few_shot.TransferModel().fit(donors[train], cost[train], y[train])
+    test = np.flatnonzero(is_test)
+    transfer = kendalltau(model.predict_log(donors[test], cost[test]), y[test]).statistic
+    macs = kendalltau(data["macs"].to_numpy()[test], y[test]).statistic
+    best_donor = max(abs(kendalltau(donors[test, j], y[test]).statistic) for j in range(donors.shape[1]))
+    assert transfer > max(macs, best_donor), (transfer, macs, best_donor)

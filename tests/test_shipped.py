@@ -293,6 +293,17 @@ def test_a_broken_install_never_falls_back_to_a_build(dataset, tmp_path):
         assert written == "written: []"
 
 
+def _has_avx512() -> bool:
+    from numpy._core._multiarray_umath import __cpu_features__
+
+    return bool(__cpu_features__.get("AVX512F"))
+
+
+# The release was built on a CPU with AVX-512. Elsewhere BLAS rounds the log-linear link's ridge
+# fit differently and the boosters grow other splits (README, Reproducibility: 10 of 45 members
+# identical without AVX-512); the answers of the shipped release stay identical everywhere.
+@pytest.mark.skipif(not _has_avx512(), reason="a rebuild is bit for bit the release only on a CPU with AVX-512, "
+                                              "like the one that built it (README, Reproducibility)")
 def test_a_rebuild_here_reproduces_a_shipped_ensemble_bit_for_bit(tmp_path):
     tpuv2 = resolve_target("tpuv2")
     entry = tmp_path / "tpuv2"

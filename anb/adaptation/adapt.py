@@ -184,6 +184,8 @@ def run(args) -> int:
                            Path(args.out or f"anb-device-{name}"))
     print(f"{name}/{args.metric}: {len(y)} measurements, transferred from {', '.join(donors)}")
     print(f"cross-validated Kendall tau ({min(few_shot.CV_FOLDS, len(y))}-fold over the measurements): {tau:.3f}")
-    print(f"wrote the plugin project {folder}; install it with `pip install {folder}`, then query it with "
+    # a bare name would send pip to the package index: show the folder as a path
+    where = folder if folder.is_absolute() else f"./{folder}"
+    print(f"wrote the plugin project {folder}; install it with `pip install {where}`, then query it with "
           f"ANBEnsemble('xgb', device={name!r}, metric={args.metric!r})")
     return 0

@@ -292,9 +292,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
                                 default=DEFAULT_N, help=f"architectures to measure (default {DEFAULT_N})")
     measure_parser.add_argument("--seed", type=cli_type(check_seed, "--seed"), default=0,
                                 help="seed of the selection and of the rounds' order (default 0)")
-    measure_parser.add_argument("--select", choices=selection.SELECTIONS, default="spread",
-                                help="random: uniform draws; spread (default): k-means over what the known devices' "
-                                     "surrogates predict")
+    measure_parser.add_argument("--select", choices=selection.SELECTIONS, default="random",
+                                help="random (default): uniform draws; spread: k-means over what the known devices' "
+                                     "surrogates predict (README: no better than random on average)")
     measure_parser.add_argument("--input", help="measure these architectures instead (a JSON list of architecture "
                                                 "objects, as `anb query --input` takes)")
     measure_parser.add_argument("--name", help="the device's name in the results (default: <device>-<runtime>, "
