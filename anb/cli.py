@@ -89,7 +89,6 @@ def cmd_export(args) -> int:
     encoded = encode(read_architectures(args.input)) if args.input else EfficientNetSS(seed=args.seed).random_encoded(1)
     if len(encoded) != 1:
         raise ValueError(f"--input holds {len(encoded)} architectures; anb export writes one network")
-    runtimes.check_runtime("onnxruntime", "cpu")
     path = runtimes.export_onnx(encoded, args.onnx)
     architecture = measure.architecture_records(encoded)[0]
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB, input '{runtimes.INPUT_NAME}' (batch, 3, 224, 224) "

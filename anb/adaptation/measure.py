@@ -38,6 +38,7 @@ from scipy.stats import kendalltau
 from tqdm.auto import tqdm
 
 from anb.adaptation import runtimes, selection
+from anb.data.architecture_input import read_architectures
 from anb.data.splits import write_json_atomic
 from anb.data.validation import check_int, check_seed, cli_type, read_json
 from anb.fitting.features import cost_features
@@ -312,8 +313,6 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 
 def run(args) -> int:
-    from anb.data.architecture_input import read_architectures
-
     batch = args.batch if args.batch is not None else (1 if args.metric == "latency" else DEFAULT_THROUGHPUT_BATCH)
     protocol = Protocol(args.name or default_name(args.runtime, args.device), args.metric, args.runtime, args.device,
                         batch, args.threads, args.warmup, args.runs, args.rounds, args.seed)
