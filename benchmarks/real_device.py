@@ -25,7 +25,7 @@ first round against the median of its other rounds). Random draws are averaged o
 
     real device cpu-torch latency: N=10 tau A, N=20 tau B, N=50 tau C; MACs tau D; best donor tau E; xgb alone N=20 tau F; ceiling G
 
-    python benchmarks/real_device.py                 # from the committed measurements (~1 min)
+    python benchmarks/real_device.py                 # from the committed measurements (1 min idle)
     python benchmarks/real_device.py --measure       # measure anew first (~25 min, one core)
 """
 
@@ -109,6 +109,7 @@ def analyse(name: str, by_role: dict[str, np.ndarray], donors: list, cache: dict
     macs, params = np.exp(test_cost[:, 0]) - 1, np.exp(test_cost[:, 1]) - 1
     result["macs"], result["params"] = tau(macs, y_test), tau(params, y_test)
     donor_taus = {d.label: abs(tau(test_donors[:, j], y_test)) for j, d in enumerate(donors)}
+    result.update({f"as {label}": value for label, value in donor_taus.items()})
     result["best donor"] = max(donor_taus.values())
     result["best donor name"] = max(donor_taus, key=donor_taus.get)
     pool = by_role["pool"]
@@ -169,8 +170,8 @@ def main() -> None:
     donors = few_shot.donor_targets("")
     cache: dict = {}
     results = {name: analyse(name, by_role, donors, cache) for name in args.devices}
-    table = pd.DataFrame(results).T
-    pd.set_option("display.width", 200)
+    table = pd.DataFrame(results)
+    print("test Kendall tau (rows: what ranks the test architectures; 'as <device>': its surrogate as it is)")
     print(table.to_string())
     print(f"wall time {time.perf_counter() - start:.0f} s")
     if args.figure:
