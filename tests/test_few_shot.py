@@ -126,7 +126,8 @@ def test_transfer_model_recovers_a_device_that_is_a_product_of_two_others():
     donors = np.exp(rng.normal(size=(200, 3)))
     cost = rng.normal(size=(200, len(few_shot.COST_COLUMNS)))
     y = donors[:, 0] ** 0.7 / donors[:, 2] ** 0.3
-    model = few_shot.TransferModel().fit(donors[:15], cost[:15], y[:15])
-    assert kendalltau(model.predict_log(donors[15:], cost[15:]), y[15:]).statistic > 0.9
+    # 20 points: the penalty's floor (RIDGE_ALPHAS) shrinks a noise-free fit from 15 below 0.9
+    model = few_shot.TransferModel().fit(donors[:20], cost[:20], y[:20])
+    assert kendalltau(model.predict_log(donors[20:], cost[20:]), y[20:]).statistic > 0.95
     weights = model.donor_weights()
     assert weights[0] > 0 > weights[2] and abs(weights[1]) < 0.5 * min(weights[0], -weights[2])
