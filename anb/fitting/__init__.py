@@ -5,7 +5,6 @@
 - :mod:`~anb.fitting.model_config`: the model configs (ConfigSpace JSON) and their hyperparameters;
 - :mod:`~anb.fitting.calibration`: the ensemble's predictive std, fitted on the validation side;
 - :mod:`~anb.fitting.metrics` and :mod:`~anb.fitting.plotting`: how predictions are scored and drawn;
-- :mod:`~anb.fitting.xgboost_build`: the check that exactly one xgboost build is installed;
 - :mod:`anb.fitting.hpo`: cost-aware tuning of the model configs with SMAC (``do_hpo.py``).
 
 May import: :mod:`anb.models`, :mod:`anb.data`, :mod:`anb.devices`.
