@@ -92,7 +92,7 @@ def answers_without_data(venv: Venv, home: Path, cwd: Path) -> tuple[float, bool
     out = subprocess.run([str(venv.python), "-c", WITHOUT_DATA], capture_output=True, check=True, text=True,
                          env=no_data_env(home), cwd=cwd).stdout.splitlines()
     print("\n".join(f"    {line}" for line in out[:-1]))
-    shipped = Path(out[-1]) / "default_surrogates"
+    shipped = Path(out[-1]) / "surrogates" / "default_surrogates"
     return sum(f.stat().st_size for f in files_below(shipped)) / 2**20, not files_below(home)
 
 

@@ -149,6 +149,10 @@ def test_deep_or_unsupported_boosters_are_refused_and_predict_through_xgboost(ac
         TreeTable(_ubj(_booster(X, y, 0, objective="reg:absoluteerror", rounds=5)))
     with pytest.raises(UnsupportedModel, match="one tree per round"):
         TreeTable(_ubj(_booster(X, y, 0, num_parallel_tree=2, rounds=3)))
+    with pytest.raises(UnsupportedModel, match="'dart'; only gbtree"):
+        TreeTable(_ubj(_booster(X, y, 0, booster="dart", rate_drop=0.1, rounds=3)))
+    with pytest.raises(UnsupportedModel, match="gblinear"):
+        TreeTable(_ubj(_booster(X, y, 0, booster="gblinear", rounds=3)))
     table = TreeTable(_ubj(_booster(X, y, 0, rounds=5)))
     with pytest.raises(ValueError, match=r"shape \(n, 46\)"):
         table.predict(X[:, :28])

@@ -7,7 +7,14 @@ import numpy as np
 import pytest
 import xgboost as xgb
 
-from anb.models.ubjson import UBJSONError, load_ubjson
+from anb.models.ubjson import UBJSONError, read_value
+
+
+def load_ubjson(raw: bytes):
+    """The whole document's value (read_value reads one value and says where it ends)."""
+    value, end = read_value(raw)
+    assert end == len(raw), f"{len(raw) - end} bytes follow the value"
+    return value
 
 
 def _string(text: str) -> bytes:
@@ -62,11 +69,18 @@ def test_an_xgboost_model_reads_as_xgboost_writes_it_in_json():
     (b"", "ends in the middle"),
     (b"[i\x01", "ends in the middle"),
     (b"S" + b"i\x09abc", "runs past the document's end"),
-    (b"TT", "1 bytes follow the document's end"),
     (b"X", "unknown type marker 'X'"),
     (b"[$i\x01", "a container with a type must have a count"),
     (b"Sd\x00\x00\x00\x00", "a length must be an integer"),
 ])
 def test_a_damaged_document_is_a_ubjson_error(raw, message):
     with pytest.raises(UBJSONError, match=message):
-        load_ubjson(raw)
+        read_value(raw)
+
+
+def test_a_value_inside_a_document_is_read_where_it_starts():
+    document = b"{" + _string("a") + b"[$i#i\x02\x05\x06" + _string("b") + b"S" + _string("xy") + b"}"
+    start = document.index(b"[$i")
+    value, end = read_value(document, start)
+    assert np.array_equal(value, [5, 6]) and document[end:end + 1] == b"i"
+    assert read_value(b"TF", 1) == (False, 2)

@@ -23,29 +23,29 @@ _CONSTANTS = {ord("T"): True, ord("F"): False, ord("Z"): None}
 _NOOP, _STRING, _CHAR, _HIGH_PRECISION = ord("N"), ord("S"), ord("C"), ord("H")
 _ARRAY, _ARRAY_END, _OBJECT, _OBJECT_END = ord("["), ord("]"), ord("{"), ord("}")
 _TYPE, _COUNT = ord("$"), ord("#")
+_KEY_LENGTH = ord("i")  # the type xgboost (and most writers) give the length of a key under 128 bytes
 
 
 class UBJSONError(ValueError):
     """The bytes are not a UBJSON document this reader understands."""
 
 
-def load_ubjson(raw: bytes) -> object:
-    """The value that the UBJSON document ``raw`` holds; a typed numeric array as a numpy array."""
-    reader = _Reader(bytes(raw))
+def read_value(raw: bytes, offset: int = 0) -> tuple[object, int]:
+    """The value that starts at byte ``offset`` of ``raw`` (e.g. one member of a large document,
+    found by its key), and the offset just past it."""
+    reader = _Reader(raw, offset)
     try:
-        value = reader.value()
+        return reader.value(), reader.at
     except (IndexError, struct.error) as exc:
         raise UBJSONError(f"the document ends in the middle of a value ({exc})") from exc
-    if reader.at != len(raw):
-        raise UBJSONError(f"{len(raw) - reader.at} bytes follow the document's end")
-    return value
 
 
 class _Reader:
     """Reads one value at ``at`` and moves past it; markers are compared as byte values."""
 
-    def __init__(self, raw: bytes):
-        self.raw, self.at = raw, 0
+    def __init__(self, raw: bytes, at: int = 0):
+        self.raw, self.at = bytes(raw), at
+        self.keys: dict[bytes, str] = {}
 
     def marker(self) -> int:
         marker = self.raw[self.at]
@@ -79,20 +79,21 @@ class _Reader:
 
     def value(self, marker: int | None = None):
         marker = self.marker() if marker is None else marker
-        if marker in _SCALARS:
-            return self.number(marker)
-        if marker in _CONSTANTS:
-            return _CONSTANTS[marker]
-        if marker == _STRING:
-            return self.string()
-        if marker == _CHAR:
-            return self.take(1).decode()
-        if marker == _HIGH_PRECISION:
-            return float(self.string())
+        # The containers first: a model is mostly objects of typed arrays.
         if marker == _ARRAY:
             return self.array()
         if marker == _OBJECT:
             return self.object()
+        if marker in _SCALARS:
+            return self.number(marker)
+        if marker == _STRING:
+            return self.string()
+        if marker in _CONSTANTS:
+            return _CONSTANTS[marker]
+        if marker == _CHAR:
+            return self.take(1).decode()
+        if marker == _HIGH_PRECISION:
+            return float(self.string())
         raise UBJSONError(f"unknown type marker {chr(marker)!r} at byte {self.at - 1}")
 
     def container_header(self) -> tuple[int | None, int | None]:
@@ -112,7 +113,9 @@ class _Reader:
         element_type, count = self.container_header()
         if element_type in NUMBER_TYPES:
             dtype = NUMBER_TYPES[element_type]
-            return np.frombuffer(self.take(count * dtype.itemsize), dtype)
+            start = self.at
+            self.take(count * dtype.itemsize)
+            return np.frombuffer(self.raw, dtype, count, start)
         if count is not None:
             return [self.value(element_type) for _ in range(count)]
         items = []
@@ -124,8 +127,20 @@ class _Reader:
         element_type, count = self.container_header()
         if count is not None:
             return {self.string(): self.value(element_type) for _ in range(count)}
-        items = {}
+        raw, items, keys = self.raw, {}, self.keys
         while (marker := self.marker()) != _OBJECT_END:
-            key = self.take(self.count(marker)).decode()  # the marker was the type of the key's length
-            items[key] = self.value()
+            # The marker is the type of the key's length; a short key's length is one byte.
+            if marker == _KEY_LENGTH:
+                start = self.at + 1
+                self.at = start + raw[self.at]
+                if self.at > len(raw):
+                    raise UBJSONError("a key runs past the document's end")
+                key = raw[start:self.at]
+            else:
+                key = self.take(self.count(marker))
+            # The same few keys recur in every tree: each is decoded once.
+            name = keys.get(key)
+            if name is None:
+                name = keys[key] = key.decode()
+            items[name] = self.value()
         return items
