@@ -1,10 +1,10 @@
 """A reader of UBJSON (Universal Binary JSON), the format xgboost saves its models in (``.ubj``).
 
 Enough of the format for any document xgboost writes, so that a shipped model is read with no
-xgboost installed: objects and arrays (plain, or with a count ``#`` and a type ``$``), numbers,
-strings, ``T``/``F``/``Z``. A typed array of numbers becomes one numpy array read in a single
-``frombuffer`` (big-endian, as UBJSON stores numbers): a model's node arrays, thousands of values
-per tree, cost no Python loop over their values.
+xgboost installed (:mod:`anb.models.xgb_nodes` reads a model's settings with it): objects and
+arrays (plain, or with a count ``#`` and a type ``$``), numbers, strings, ``T``/``F``/``Z``. A
+typed array of numbers becomes one numpy array read in a single ``frombuffer`` (big-endian, as
+UBJSON stores numbers), with no Python loop over its values.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ _CONSTANTS = {ord("T"): True, ord("F"): False, ord("Z"): None}
 _NOOP, _STRING, _CHAR, _HIGH_PRECISION = ord("N"), ord("S"), ord("C"), ord("H")
 _ARRAY, _ARRAY_END, _OBJECT, _OBJECT_END = ord("["), ord("]"), ord("{"), ord("}")
 _TYPE, _COUNT = ord("$"), ord("#")
-_KEY_LENGTH = ord("i")  # the type xgboost (and most writers) give the length of a key under 128 bytes
 
 
 class UBJSONError(ValueError):
@@ -45,7 +44,6 @@ class _Reader:
 
     def __init__(self, raw: bytes, at: int = 0):
         self.raw, self.at = bytes(raw), at
-        self.keys: dict[bytes, str] = {}
 
     def marker(self) -> int:
         marker = self.raw[self.at]
@@ -79,7 +77,6 @@ class _Reader:
 
     def value(self, marker: int | None = None):
         marker = self.marker() if marker is None else marker
-        # The containers first: a model is mostly objects of typed arrays.
         if marker == _ARRAY:
             return self.array()
         if marker == _OBJECT:
@@ -127,20 +124,8 @@ class _Reader:
         element_type, count = self.container_header()
         if count is not None:
             return {self.string(): self.value(element_type) for _ in range(count)}
-        raw, items, keys = self.raw, {}, self.keys
+        items = {}
         while (marker := self.marker()) != _OBJECT_END:
-            # The marker is the type of the key's length; a short key's length is one byte.
-            if marker == _KEY_LENGTH:
-                start = self.at + 1
-                self.at = start + raw[self.at]
-                if self.at > len(raw):
-                    raise UBJSONError("a key runs past the document's end")
-                key = raw[start:self.at]
-            else:
-                key = self.take(self.count(marker))
-            # The same few keys recur in every tree: each is decoded once.
-            name = keys.get(key)
-            if name is None:
-                name = keys[key] = key.decode()
-            items[name] = self.value()
+            key = self.take(self.count(marker)).decode()  # the marker is the type of the key's length
+            items[key] = self.value()
         return items
