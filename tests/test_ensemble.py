@@ -5,7 +5,7 @@ from scipy import stats
 
 import anb
 from anb.devices.targets import resolve_target
-from anb.fitting.features import cost_features, features_from_encoded
+from anb.models.features import cost_features, features_from_encoded
 from anb.surrogates import ensemble as ensemble_module
 from anb.surrogates import store
 from configurationspaces.efficientnet_cost import architecture_cost, block_costs

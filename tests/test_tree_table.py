@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import xgboost as xgb
 
-from anb.fitting.features import build_features, features_from_encoded
+from anb.models.features import build_features, features_from_encoded
 from anb.models.member_predictions import MemberPredictions
 from anb.models.tree_table import MAX_DEPTH, TreeTable, UnsupportedModel, stack_tables
 from anb.models.xgb_nodes import read_nodes
