@@ -6,18 +6,17 @@
     mean, std = anb.ANBEnsemble("xgb").query(samples)                                   # top-1 %
     mean, std = anb.ANBEnsemble("xgb", device="a100", metric="throughput").query(samples)  # images/s
 
-This module is where the packages are put together (docs/architecture.md): it checks the
-xgboost build, exports ``ANBEnsemble`` and registers the few-shot build with the store.
+This module is where the packages are put together (docs/architecture.md): it warns when two
+xgboost builds share one module (a query of the shipped surrogates needs no xgboost), exports ``ANBEnsemble`` and registers the few-shot build with the store.
 ``load_dataset`` and ``evaluate_metrics`` load their modules on first use.
 """
 
-from anb.fitting.xgboost_build import check_xgboost
+from anb.models.xgboost_build import check_xgboost
+from anb.surrogates.ensemble import ANBEnsemble
+from anb.adaptation.few_shot import FEW_SHOT_BUILD
+from anb.surrogates.store import register_dataset_build
 
 check_xgboost()
-
-from anb.surrogates.ensemble import ANBEnsemble  # noqa: E402  (after the check, whose message beats a bare ImportError)
-from anb.adaptation.few_shot import FEW_SHOT_BUILD  # noqa: E402
-from anb.surrogates.store import register_dataset_build  # noqa: E402
 
 # The store sits below the few-shot build (which queries the donors through ANBEnsemble), so
 # the build is wired in here, where every use of anb starts.

@@ -1,7 +1,7 @@
 """Computation-graph predictors within and across search-space families (GENNAPE's experiments).
 
 (a) Within family: the k-GNN on MnasNet CGs (``anb.graphs.predictor``) against xgb on the 46
-    surrogate features (``anb.fitting.features``), both fitted on the same 1,000 random training
+    surrogate features (``anb.models.features``), both fitted on the same 1,000 random training
     architectures of Accel-NASBench (ImageNet top-1), Kendall tau on the published test split.
 (b) Across families: the k-GNN pretrained on NAS-Bench-101 CGs (NASLib's 500 samples, CIFAR-10
     validation accuracy) and fine-tuned on 50 Accel-NASBench architectures with the pairwise
@@ -38,9 +38,9 @@ from sklearn.preprocessing import StandardScaler
 from anb.data import paths
 from anb.data.dataset import load_dataset
 from anb.data.splits import default_split, load_split_dir
-from anb.fitting.features import build_features
 from anb.graphs.predictor import DEFAULTS, GraphPredictor
 from anb.models import make_surrogate
+from anb.models.features import build_features
 from anb.nb101 import NASBench101Dataset
 from configurationspaces.cg_mnasnet import mnasnet_graphs
 from configurationspaces.cg_nasbench101 import nasbench101_graphs

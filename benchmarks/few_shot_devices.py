@@ -54,8 +54,8 @@ from anb.adaptation.few_shot import (
 from anb.adaptation.selection import SELECTIONS, model_space, spread_indices
 from anb.data.dataset import load_dataset
 from anb.devices.targets import Target, all_targets
-from anb.fitting.features import features_from_encoded
 from anb.models import make_surrogate
+from anb.models.features import features_from_encoded
 from configurationspaces.efficientnet_encoding import encode
 from configurationspaces.searchspaces import EfficientNetSS
 

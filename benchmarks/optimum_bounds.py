@@ -27,7 +27,7 @@ import numba
 import numpy as np
 
 import anb
-from anb.fitting.features import COST_COLUMNS, features_from_encoded
+from anb.models.features import COST_COLUMNS, features_from_encoded
 from anb.optimum import kernel
 from anb.optimum.blocks import N_ENCODED, block_choices
 from anb.optimum.branch_and_bound import BranchAndBound

@@ -24,7 +24,7 @@ import scipy.sparse as sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 import anb
-from anb.fitting.features import COST_COLUMNS, features_from_encoded
+from anb.models.features import COST_COLUMNS, features_from_encoded
 from anb.optimum.blocks import N_ENCODED, PEAK_COLUMN, block_choices
 from anb.optimum.packed import pack
 

@@ -41,9 +41,9 @@ from anb.data.dataset import load_dataset
 from anb.data.paths import data_dir
 from anb.data.splits import default_split
 from anb.devices.targets import resolve_target
-from anb.fitting.features import features_from_encoded
 from anb.fitting.model_config import read_model_params
 from anb.fitting.training import fit_members, split_data
+from anb.models.features import features_from_encoded
 from anb.models.member_predictions import MemberPredictions
 from configurationspaces.searchspaces import EfficientNetSS
 

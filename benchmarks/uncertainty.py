@@ -8,7 +8,7 @@ constant sigma (the root mean square of the same validation residuals the calibr
 on), Spearman rho of |error| and std, and, for reference, the +- 1 std coverage of the members'
 raw spread and of the same calibration fitted under a Gaussian instead of the Student-t.
 
-``--df-sweep`` prints how the Student-t's degrees of freedom (``anb.fitting.calibration.DEGREES_OF_FREEDOM``)
+``--df-sweep`` prints how the Student-t's degrees of freedom (``anb.models.calibration.DEGREES_OF_FREEDOM``)
 were chosen: for each candidate, the calibration is fitted on each target's validation side and its
 +- 1 and +- 2 std coverage there compared with 0.683 and 0.954; the test side is not read.
 
@@ -34,7 +34,7 @@ import anb
 from anb.data.splits import default_split
 from anb.devices import get_device
 from anb.devices.targets import Target, all_targets, resolve_target
-from anb.fitting.calibration import DEGREES_OF_FREEDOM, SpreadCalibration
+from anb.models.calibration import DEGREES_OF_FREEDOM, SpreadCalibration
 
 ONE_STD = (0.60, 0.76)
 TWO_STD = (0.90, 0.98)

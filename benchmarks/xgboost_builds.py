@@ -40,7 +40,7 @@ def probe(out: Path, model_from: Path | None) -> None:
     from anb.data.dataset import load_dataset
     from anb.data.splits import default_split
     from anb.devices.targets import resolve_target
-    from anb.fitting.features import features_from_encoded
+    from anb.models.features import features_from_encoded
     from anb.fitting.model_config import default_config_path, read_model_params
     from anb.fitting.training import split_data
     from anb.models import make_surrogate

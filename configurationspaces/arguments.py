@@ -1,12 +1,15 @@
-"""Checks of integer arguments (counts, seeds) shared by the search space and by ``anb``.
+"""Checks of integer arguments (counts, seeds) and finite numbers, shared by the search space and
+by ``anb``.
 
 They live here, below ``anb``, because the search space takes seeds and counts too and must
-not import ``anb``. ``bool`` is never taken for an integer (``True`` is not a count of 1).
+not import ``anb``, and because every package of ``anb`` may use them (the query path's std
+calibration in ``anb.models`` too). ``bool`` is never taken for an integer (``True`` is not a count of 1).
 """
 
 from __future__ import annotations
 
-from numbers import Integral
+import math
+from numbers import Integral, Real
 
 import numpy as np
 
@@ -21,6 +24,17 @@ def _range(minimum, maximum) -> str:
 
 def is_integer(value) -> bool:
     return isinstance(value, Integral) and not isinstance(value, (bool, np.bool_))
+
+
+def is_finite_number(value) -> bool:
+    return isinstance(value, Real) and not isinstance(value, (bool, np.bool_)) and math.isfinite(value)
+
+
+def check_finite_number(value, name: str) -> float:
+    """A finite number (not a bool, not a string)."""
+    if not is_finite_number(value):
+        raise ValueError(f"{name} must be a finite number; got {value!r}")
+    return float(value)
 
 
 def check_int(value, name: str, minimum: int | None = None, maximum: int | None = None) -> int:

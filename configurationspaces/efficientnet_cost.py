@@ -156,7 +156,7 @@ def architecture_cost(expansion, kernel, layers, se):
 
 
 # ---------------------------------------------------------------------------
-# Per-block cost terms, for surrogate features (``anb.fitting.features``).
+# Per-block cost terms, for surrogate features (``anb.models.features``).
 #
 # ``architecture_cost`` above is the exact profiler count of the whole network. The terms
 # below split the main part of it by block and by operation, because devices do not spend

@@ -5,7 +5,7 @@ and the mean absolute error within each std quintile (a calibrated ensemble's cu
 The box gives Spearman ρ between std and error, and the error of the 20% most and least
 certain predictions. The last panel is a reliability diagram: for each nominal probability p,
 the share of test architectures whose measurement lies in the central p-interval of the
-predictive distribution (:mod:`anb.fitting.calibration`); a calibrated ensemble lies on the diagonal.
+predictive distribution (:mod:`anb.models.calibration`); a calibrated ensemble lies on the diagonal.
 
 Writes uncertainty.{png,pdf} and the numbers per target (uncertainty.json).
 

@@ -26,8 +26,8 @@ import pytest
 
 from anb.adaptation.few_shot import FEW_SHOT_MAX_ROWS
 from anb.devices import discover_devices
-from anb.fitting.features import cost_features, features_from_encoded
 from anb.models import make_surrogate
+from anb.models.features import cost_features, features_from_encoded
 from anb.surrogates.ensemble_io import save_ensemble
 from configurationspaces.efficientnet_encoding import decode_values
 from configurationspaces.searchspaces import EfficientNetSS

@@ -5,7 +5,7 @@ from scipy import stats
 
 import anb
 from anb.devices.targets import resolve_target
-from anb.fitting.features import cost_features, features_from_encoded
+from anb.models.features import cost_features, features_from_encoded
 from anb.surrogates import ensemble as ensemble_module
 from anb.surrogates import store
 from configurationspaces.efficientnet_cost import architecture_cost, block_costs
@@ -127,13 +127,24 @@ def test_loading_an_xgb_ensemble_loads_the_kernel_beside_it(accuracy):
     assert not loader.is_alive() and "anb.models.tree_kernel" in sys.modules
 
 
-def test_while_the_kernel_loads_queries_answer_through_xgboost_with_the_same_values(accuracy, ss, monkeypatch):
+def test_while_the_kernel_loads_only_members_fitted_here_answer_through_xgboost(ss, monkeypatch):
     from anb.models import member_predictions
 
     encoded = ss.random_encoded(40, seed=5)
-    through_kernel = accuracy.query_members(encoded)
+    fresh = anb.ANBEnsemble("xgb", n_members=MEMBERS, seed=0, progress=False).load_ensemble()
+    through_kernel = fresh.query_members(encoded)
     monkeypatch.setattr(member_predictions, "kernel_loaded", lambda: False)
-    through_xgboost = accuracy.query_members(encoded)
+    calls = []
+    for member in fresh.members:
+        predict = member.predict_with_xgboost
+        monkeypatch.setattr(member, "predict_with_xgboost", lambda X, predict=predict: calls.append(1) or predict(X))
+    # Members read from files have no booster: rather than load xgboost, they wait for the kernel.
+    assert np.array_equal(fresh.query_members(encoded), through_kernel) and not calls
+    for member in fresh.members:
+        assert not member.has_booster
+        member.booster_  # noqa: B018 - made, as a fit in this process makes it
+    through_xgboost = fresh.query_members(encoded)
+    assert len(calls) == len(fresh.members)
     assert through_xgboost.dtype == np.float64 and np.array_equal(through_xgboost, through_kernel)
 
 

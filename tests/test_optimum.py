@@ -14,7 +14,7 @@ import pytest
 
 from anb import cli
 import anb
-from anb.fitting.features import features_from_encoded
+from anb.models.features import features_from_encoded
 from anb.optimum import Problem, find_optimum, solve
 from anb.optimum.blocks import PEAK_COLUMN, block_choices
 from anb.optimum.branch_and_bound import BranchAndBound

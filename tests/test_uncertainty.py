@@ -11,7 +11,7 @@ from scipy import stats
 import anb
 from anb.data.splits import default_split
 from anb.devices.targets import resolve_target
-from anb.fitting.calibration import MIN_ROWS, SpreadCalibration
+from anb.models.calibration import MIN_ROWS, SpreadCalibration
 from anb.surrogates import store
 from anb.surrogates.ensemble_io import MANIFEST_FORMAT, read_manifest, save_ensemble, write_manifest
 from configurationspaces.searchspaces import EfficientNetSS

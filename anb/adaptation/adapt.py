@@ -25,7 +25,7 @@ from scipy.stats import kendalltau
 from anb.adaptation import few_shot
 from anb.data.validation import read_json
 from anb.devices import UNITS, DevicePlugin, discover_devices
-from anb.fitting.features import cost_features
+from anb.models.features import cost_features
 from configurationspaces.efficientnet_encoding import decode_values, encode
 
 MEASUREMENTS_FOLDER = "measurements"

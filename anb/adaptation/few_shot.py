@@ -33,11 +33,11 @@ from tqdm.auto import tqdm
 
 from anb.devices import discover_devices
 from anb.devices.targets import Target, resolve_target
-from anb.fitting.calibration import SpreadCalibration
-from anb.fitting.features import COST_COLUMNS, features_from_encoded
 from anb.fitting.metrics import evaluate_metrics
 from anb.fitting.training import member_rows
 from anb.models import Surrogate, make_surrogate
+from anb.models.calibration import SpreadCalibration
+from anb.models.features import COST_COLUMNS, features_from_encoded
 from anb.surrogates import cache_entry
 from anb.surrogates.ensemble import ANBEnsemble
 from anb.surrogates.ensemble_io import save_ensemble

@@ -3,21 +3,18 @@
 Each check names the argument, the bad value and what is allowed, and returns the value in the
 form the caller uses, so a public function validates once at its boundary and passes the
 result on. ``bool`` is never taken for a number (``True`` is not a count of 1). The integer
-checks come from :mod:`configurationspaces.arguments` (the search space needs them too).
+and finite-number checks come from :mod:`configurationspaces.arguments` (the search space and
+the query path's calibration need them too).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
-from numbers import Real
 from pathlib import Path
 
-import numpy as np
-
-from configurationspaces.arguments import check_int, check_seed
+from configurationspaces.arguments import check_finite_number, check_int, check_seed, is_finite_number
 
 # An ensemble larger than this is almost certainly a typo: members are fitted one after the
 # other, each taking minutes with the tuned configs, while the build holds the entry's lock.
@@ -38,19 +35,8 @@ def with_defaults(params: dict | None, defaults: dict, what: str, known=None) ->
     return {**defaults, **(params or {})}
 
 
-def _is_finite_number(value) -> bool:
-    return isinstance(value, Real) and not isinstance(value, (bool, np.bool_)) and math.isfinite(value)
-
-
-def check_finite_number(value, name: str) -> float:
-    """A finite number (not a bool, not a string)."""
-    if not _is_finite_number(value):
-        raise ValueError(f"{name} must be a finite number; got {value!r}")
-    return float(value)
-
-
 def check_positive_number(value, name: str) -> float:
-    if not _is_finite_number(value) or value <= 0:
+    if not is_finite_number(value) or value <= 0:
         raise ValueError(f"{name} must be a finite number > 0; got {value!r}")
     return float(value)
 

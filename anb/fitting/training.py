@@ -10,9 +10,9 @@ from tqdm.auto import tqdm
 
 from anb.data.splits import SIDES, Split
 from anb.devices.targets import Target
-from anb.fitting.features import build_features
 from anb.fitting.metrics import evaluate_metrics
 from anb.models import Surrogate, make_surrogate
+from anb.models.features import build_features
 
 # Each ensemble member sees this share of the training rows (drawn without replacement), so
 # members differ in data as well as in seed and their spread reflects model uncertainty.

@@ -1,7 +1,10 @@
 """The surrogate model zoo: one interface (fit, predict, save, load) over five families.
 
-Also the fast path of a query: the xgboost trees as flat tables and the compiled kernel that
-walks them (``tree_table``, ``tree_kernel``, ``member_predictions``), and the arithmetic after
+Also the fast path of a query: the xgboost trees as flat tables, read from the model files with
+no xgboost (``ubjson``, ``xgb_nodes``), and the compiled kernel that walks them (``tree_table``,
+``tree_kernel``, ``member_predictions``); ``xgboost_build`` imports xgboost where something needs
+it, naming the extra that installs it; what the fitting side and a query share: the feature
+matrix (``features``) and the calibrated predictive std (``calibration``); and the arithmetic after
 it that gives the same bits on every CPU (``portable_math``, compiled by ``portable_kernel``,
 chosen by ``portable``), and where numba caches the compiled code (``compile_cache``). A new
 model family is a :class:`Surrogate` subclass added to :data:`FAMILIES` (docs/architecture.md).

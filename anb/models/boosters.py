@@ -7,11 +7,11 @@ import os
 from pathlib import Path
 
 import numpy as np
-import xgboost as xgb
 
 from anb.models.base import Surrogate
 from anb.models.prediction_cost import lgb_split_nodes_per_row, xgb_split_nodes_per_row
 from anb.models.tree_table import TreeTable, UnsupportedModel
+from anb.models.xgboost_build import import_xgboost
 
 DEFAULT_ROUNDS = 2000
 DEFAULT_EARLY_STOP = 100
@@ -44,6 +44,27 @@ class XGBSurrogate(Surrogate):
     # The booster's trees for anb's kernel (benchmarks/query_speed.py times it against xgboost's
     # predictor at 1 to 100,000 rows); None: the booster needs xgboost's own predictor.
     table_: TreeTable | None = None
+    # A loaded model keeps its file's bytes and makes an xgboost Booster of them only when asked
+    # (booster_): the kernel's table answers a query with no xgboost installed.
+    _booster = None
+    _model_bytes: bytes | None = None
+
+    @property
+    def booster_(self):
+        """The xgboost Booster (made from the loaded model's bytes on first use: needs xgboost)."""
+        if self._booster is None and self._model_bytes is not None:
+            xgb = import_xgboost(f"this {self.family} surrogate's xgboost Booster")
+            self._booster = xgb.Booster(model_file=bytearray(self._model_bytes))
+        return self._booster
+
+    @booster_.setter
+    def booster_(self, booster) -> None:
+        self._booster = booster
+
+    @property
+    def has_booster(self) -> bool:
+        """Whether the xgboost Booster exists already (fitted here), so predicting with it costs no load."""
+        return self._booster is not None
 
     def _booster_params(self) -> dict:
         params = {k: v for k, v in self.params.items() if k not in ("num_rounds", "early_stopping_rounds")}
@@ -59,6 +80,7 @@ class XGBSurrogate(Surrogate):
             # last bits depend on the thread count; the exactly rounded mean does not, so a build
             # gives the same model on one thread or many.
             params.setdefault("base_score", math.fsum(y) / len(y))
+        xgb = import_xgboost(f"fitting an {self.family} surrogate")
         train = xgb.DMatrix(X, label=y)
         evals, stop = [], None
         if X_val is not None:
@@ -77,7 +99,7 @@ class XGBSurrogate(Surrogate):
         if stop is not None:
             booster = booster[: booster.best_iteration + 1]
         self.booster_ = booster
-        self.table_ = _tree_table(booster)
+        self.table_ = _tree_table(bytes(booster.save_raw("ubj")))
 
     def _predict(self, X):
         if self.table_ is not None:
@@ -96,18 +118,19 @@ class XGBSurrogate(Surrogate):
         self.booster_.save_model(path)
 
     def _load_model(self, raw: bytes):
-        self.booster_ = xgb.Booster(model_file=bytearray(raw))
-        self.table_ = _tree_table(self.booster_, raw)
+        self._booster, self._model_bytes = None, raw
+        self.table_ = _tree_table(raw)
 
     def evaluations_per_row(self, X) -> float:
         """Split nodes a row passes through, summed over the trees and averaged over ``X``."""
         return float(xgb_split_nodes_per_row(self.booster_, np.asarray(X, dtype=np.float64)).mean())
 
 
-def _tree_table(booster: xgb.Booster, raw: bytes | None = None) -> TreeTable | None:
-    """The booster's TreeTable, or None when it uses what the table does not reproduce."""
+def _tree_table(raw: bytes) -> TreeTable | None:
+    """The TreeTable of the booster saved as ``raw`` (UBJSON), or None when it uses what the
+    table does not reproduce."""
     try:
-        return TreeTable(booster, raw)
+        return TreeTable(raw)
     except UnsupportedModel:
         return None
 

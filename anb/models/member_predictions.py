@@ -34,9 +34,10 @@ class MemberPredictions:
         if self.table is None:
             return np.stack([member.predict(X) for member in self.members])
         if not kernel_loaded():
-            if len(X) < WAIT_FOR_KERNEL_ROWS:
-                # The same values, from xgboost: a fresh process's first queries need not wait the
-                # few tenths of a second numba takes to import.
+            if len(X) < WAIT_FOR_KERNEL_ROWS and all(member.has_booster for member in self.members):
+                # The same values, from the boosters a fit in this process made: its first queries
+                # need not wait the few tenths of a second numba takes to import. Members loaded
+                # from files have no booster (that would need xgboost): they wait for the kernel.
                 outputs = np.stack([member.predict_with_xgboost(X) for member in self.members]).astype(np.float64)
                 return inverse_all(self.links, X, outputs)
             _kernel_loader.join()
@@ -47,9 +48,9 @@ def load_kernel_in_background() -> None:
     """Start importing numba and loading the compiled kernel on another thread.
 
     Called once an xgb ensemble is loaded, so that numba's import and the kernel's cached
-    machine code (a few tenths of a second; on a machine's first run, its compilation) do not
-    delay a fresh process's first answer: until they are loaded, :class:`MemberPredictions`
-    answers through xgboost. Once per process.
+    machine code (a few tenths of a second; on a machine's first run, its compilation) load
+    while the process does other work: until they are loaded, :class:`MemberPredictions` answers
+    through the boosters of members fitted in this process. Once per process.
     """
     global _kernel_loader
     with _kernel_loader_lock:

@@ -23,7 +23,6 @@ ensemble so that one kernel call answers for all of them.
 from __future__ import annotations
 
 import numpy as np
-import xgboost as xgb
 
 from anb.models.xgb_nodes import BoosterNodes, UnsupportedModel, read_nodes
 
@@ -73,14 +72,14 @@ class TreeTable:
     """The trees of one or more xgboost boosters; ``predict_outputs`` equals each booster's
     ``inplace_predict`` bit for bit.
 
-    ``TreeTable(booster, raw=None)``: one booster (``raw``: its UBJSON model, when the caller has
-    it already). Boosters with trees deeper than ``MAX_DEPTH`` (e.g. grown leaf-wise) or more
+    ``TreeTable(raw)``: one booster, from its UBJSON model (``Booster.save_raw("ubj")``, or a
+    ``.ubj`` file's bytes), read without xgboost. Boosters with trees deeper than ``MAX_DEPTH`` (e.g. grown leaf-wise) or more
     complete-tree slots than ``MAX_SLOTS`` raise :class:`UnsupportedModel`, as do boosters with
     categorical splits, several trees per round or an objective other than squared error.
     """
 
-    def __init__(self, booster: xgb.Booster, raw: bytes | None = None):
-        nodes = read_nodes(booster, raw)
+    def __init__(self, raw: bytes):
+        nodes = read_nodes(raw)
         depth = _tree_depth(nodes)
         if depth > MAX_DEPTH:
             raise UnsupportedModel(f"trees of depth {depth}; the table holds trees of depth up to {MAX_DEPTH}")

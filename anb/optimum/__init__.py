@@ -11,8 +11,8 @@ no subproblem's upper bound exceeds it when the search ends (``gap == 0``). With
 ``time_limit`` the search may stop early, and ``gap`` then says how far the best bound still
 left is above the value. See ``docs/optimum.md``.
 
-May import: :mod:`anb.models` (the tree tables it bounds), :mod:`anb.fitting` (the features'
-block table), :mod:`anb.surrogates` (the ensembles), :mod:`anb.search` (which direction a
+May import: :mod:`anb.models` (the tree tables it bounds and the features' block table),
+:mod:`anb.surrogates` (the ensembles), :mod:`anb.search` (which direction a
 metric is optimised in) and :mod:`anb.data` (the argument checks).
 """
 

@@ -8,7 +8,7 @@ per-block share. That is what makes the space a product the branch and bound can
 block, and what bounds a cost column over the blocks still free: the fixed shares plus the sum
 of each free block's smallest (largest) share.
 
-The shares are those of :mod:`anb.fitting.features`' own block table, so the decomposition is the one
+The shares are those of :mod:`anb.models.features`' own block table, so the decomposition is the one
 the features are computed from, integer counts that add up exactly.
 """
 
@@ -19,7 +19,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from anb.fitting.features import COST_COLUMNS, COST_SCALE, block_table
+from anb.models.features import COST_COLUMNS, COST_SCALE, block_table
 from configurationspaces.efficientnet_encoding import FIELDS, N_BLOCKS, default_layout
 
 PEAK_COLUMN = COST_COLUMNS.index("peak_activation")

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from anb.surrogates.ensemble import ANBEnsemble
-from anb.fitting.features import FEATURE_VERSION
+from anb.models.features import FEATURE_VERSION
 from anb.models.target_link import LogLinearLink
 from anb.models.tree_table import stack_tables
 from anb.optimum.blocks import N_FEATURES
+from anb.surrogates.ensemble import ANBEnsemble
 
 
 @dataclass(frozen=True)

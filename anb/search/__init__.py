@@ -12,6 +12,12 @@ Single-objective searches (random search, regularized evolution, local search) r
 trajectory as a DataFrame; multi-objective ones a :class:`ParetoResult`; constraint-aware
 search is a single-objective search with bounds (:mod:`anb.search.constraints`).
 
+Other libraries' optimisers run on the same :class:`Problem` through adapters, each imported on
+its own and installed by the extra of its name: :mod:`anb.search.optuna_adapter`,
+:mod:`anb.search.pymoo_adapter`, :mod:`anb.search.nevergrad_adapter` (what they share:
+:mod:`anb.search.external`). :mod:`anb.search.tasks` names the standard tasks results are
+reported on: objective, budget, seeds, and the best known value or reference point.
+
 May import: :mod:`anb.surrogates` (the objectives query ``ANBEnsemble``) and :mod:`anb.data`.
 """
 

@@ -211,6 +211,13 @@ class Problem:
         rows = [self._index.get(int(i), -1) for i in ids]
         return np.array([every[r] if r >= 0 else np.nan for r in rows])
 
+    def latest(self, name: str) -> np.ndarray:
+        """Column ``name`` of the latest evaluated batch: ``"scores"`` (one column per objective,
+        larger is better), an objective's name (its means), a constraint's column, ``"fitness"``."""
+        if not self._batches:
+            raise RuntimeError("no batch has been evaluated yet")
+        return self._batches[-1][name]
+
     # -- the log -----------------------------------------------------------------------------
 
     def column(self, name: str) -> np.ndarray:

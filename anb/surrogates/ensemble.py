@@ -9,9 +9,9 @@ import numpy as np
 
 from anb.data.validation import check_folder, check_members, check_seed
 from anb.devices.request import resolve_request
-from anb.fitting.calibration import SpreadCalibration
-from anb.fitting.features import features_from_encoded
 from anb.models import FAMILIES
+from anb.models.calibration import SpreadCalibration
+from anb.models.features import features_from_encoded
 from anb.models.member_predictions import MemberPredictions, load_kernel_in_background
 from anb.surrogates import shipped, store
 from anb.surrogates.ensemble_io import LEGACY_FEATURE_VERSION
@@ -40,7 +40,7 @@ class ANBEnsemble:
 
     ``query`` gives a calibrated predictive std: what a new measurement of the architecture
     scatters by around the mean, fitted on the validation side of the build
-    (:mod:`anb.fitting.calibration`). ``query_spread`` gives the members' raw spread instead, and
+    (:mod:`anb.models.calibration`). ``query_spread`` gives the members' raw spread instead, and
     ``query_members`` every member's prediction. An ensemble whose manifest holds no calibration
     (a legacy import, or a published archive from before calibrations) warns once and uses the
     raw spread as its std.

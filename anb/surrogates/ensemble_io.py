@@ -18,15 +18,15 @@ from importlib import metadata
 from pathlib import Path
 
 from anb.devices.targets import Target
-from anb.fitting.features import FEATURE_VERSION
 from anb.models import Surrogate
+from anb.models.features import FEATURE_VERSION
 
 MANIFEST = "manifest.json"
 MANIFEST_HASH = "manifest_sha256"
 # Models imported from the original Accel-NASBench take the plain 28-column ConfigSpace array.
 LEGACY_FEATURE_VERSION = 0
 # Bump when what a manifest must hold changes: an entry of another format is rebuilt (2: the
-# calibration of the predictive std, anb.fitting.calibration).
+# calibration of the predictive std, anb.models.calibration).
 MANIFEST_FORMAT = 2
 LIBRARIES = ("anb", "xgboost", "lightgbm", "scikit-learn", "numpy")
 DEV_VERSION = "dev"

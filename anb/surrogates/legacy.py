@@ -11,12 +11,11 @@ from __future__ import annotations
 import pickle
 from pathlib import Path
 
-import xgboost as xgb
-
 from anb.data.validation import read_json
 from anb.devices.request import resolve_request
 from anb.fitting.model_config import config_to_params
 from anb.models import make_surrogate
+from anb.models.xgboost_build import import_xgboost
 from anb.surrogates import cache_entry, store
 from anb.surrogates.ensemble_io import LEGACY_FEATURE_VERSION, save_ensemble
 from configurationspaces.efficientnet_encoding import default_layout
@@ -41,6 +40,7 @@ def _ensemble_dirs(root: Path):
 
 
 def _load_member(folder: Path):
+    xgb = import_xgboost("anb import-legacy")  # before unpickling, which would fail on a missing module
     path = folder / MODEL_FILE
     try:
         with open(path, "rb") as handle:

@@ -24,10 +24,10 @@ from anb.data.download import DownloadError, HashMismatchError, fetch
 from anb.data.splits import default_split
 from anb.devices import get_device
 from anb.devices.targets import Target
-from anb.fitting.calibration import MIN_ROWS, SpreadCalibration
 from anb.fitting.model_config import default_config_path, read_model_params
 from anb.fitting.training import SideData, evaluate_sides, fit_members, split_data
 from anb.models import Surrogate
+from anb.models.calibration import MIN_ROWS, SpreadCalibration
 from anb.surrogates import cache_entry, shipped
 from anb.surrogates.ensemble_io import (
     MANIFEST,

@@ -30,8 +30,8 @@ import math
 import numpy as np
 from scipy import optimize, stats
 
-from anb.data.validation import check_finite_number
 from anb.models import portable
+from configurationspaces.arguments import check_finite_number
 
 # Student-t degrees of freedom of the predictive distribution. Fitted per target by maximum
 # likelihood, the values spread from 3.4 to >1,000 (a flat likelihood), so one value serves

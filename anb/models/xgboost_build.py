@@ -1,5 +1,7 @@
-"""The environment must hold one build of xgboost: ``xgboost`` or ``xgboost-cpu``, never both.
+"""xgboost, where something needs it: fitting, ``anb build``, ``anb release``, a model the tree
+kernel cannot walk. A query of the shipped surrogates does not (:mod:`anb.models.xgb_nodes`).
 
+An environment that has xgboost holds one build of it: ``xgboost`` or ``xgboost-cpu``, never both.
 Both distributions install the same ``xgboost`` module, so the package cannot depend on either
 without pip putting it beside a user's other one (see pyproject.toml). They are told apart by
 the ``*.dist-info`` folders next to the module, which costs a directory listing where
@@ -11,6 +13,7 @@ from __future__ import annotations
 import warnings
 from importlib.util import find_spec
 from pathlib import Path
+from types import ModuleType
 
 BUILDS = ("xgboost", "xgboost-cpu")
 INSTALL_HINT = ("pip install 'anb[xgboost-cpu]' for the CPU-only build (about 20 MB), or pip install xgboost "
@@ -23,11 +26,20 @@ def installed_builds(site_packages: Path) -> list[str]:
             if any(site_packages.glob(f"{name.replace('-', '_')}-*.dist-info"))]
 
 
+def import_xgboost(needed_for: str) -> ModuleType:
+    """The ``xgboost`` module; ImportError saying what ``needed_for`` it and how to install it."""
+    try:
+        import xgboost
+    except ImportError as exc:
+        raise ImportError(f"{needed_for} needs xgboost, which is not installed: {INSTALL_HINT}") from exc
+    return xgboost
+
+
 def check_xgboost() -> None:
-    """Raise ImportError when the ``xgboost`` module is missing; warn when two builds share it."""
+    """Warn when two xgboost builds share the ``xgboost`` module (nothing when there is none)."""
     spec = find_spec("xgboost")
     if spec is None or not spec.submodule_search_locations:
-        raise ImportError(f"anb needs the xgboost module, which is not installed: {INSTALL_HINT}")
+        return
     site_packages = Path(next(iter(spec.submodule_search_locations))).parent
     builds = installed_builds(site_packages)
     if len(builds) > 1:

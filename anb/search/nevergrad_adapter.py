@@ -1,0 +1,54 @@
+"""anb as a Nevergrad function and parametrization (the ``nevergrad`` extra).
+
+    import nevergrad as ng
+    from anb.search import Problem, make_objective
+    from anb.search.nevergrad_adapter import NevergradLoss, nevergrad_parametrization
+    loss = NevergradLoss(Problem(make_objective()))
+    optimizer = ng.optimizers.NGOpt(parametrization=nevergrad_parametrization(seed=0), budget=1000)
+    optimizer.minimize(loss)
+
+The parametrization is a ``Dict`` of one ``Choice`` per hyperparameter, with the space's own
+choices, so a candidate's value is an architecture as anb names it. The loss is each objective's
+score negated (Nevergrad minimises); with several objectives, their list (Nevergrad's
+multi-objective mode). Constraints: after a call, ``loss.last_violations`` holds that candidate's
+relative violations, for ``optimizer.tell(candidate, value, constraint_violation=...)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from anb.data.validation import check_seed
+from anb.search.core import Problem
+from anb.search.external import encode_values, evaluate, import_library, named_choices
+
+ng = import_library("nevergrad", "nevergrad")
+
+
+def nevergrad_parametrization(seed: int | None = None):
+    """Every hyperparameter as a Nevergrad ``Choice`` of its choices, in a ``Dict``; ``seed``
+    seeds its random state (a run's reproducibility)."""
+    parametrization = ng.p.Dict(**{name: ng.p.Choice(list(choices)) for name, choices in named_choices().items()})
+    seed = check_seed(seed)
+    if seed is not None:
+        parametrization.random_state = np.random.RandomState(seed)
+    return parametrization
+
+
+class NevergradLoss:
+    """``optimizer.minimize(NevergradLoss(problem))``: one candidate, one architecture, one logged query."""
+
+    def __init__(self, problem: Problem):
+        if not isinstance(problem, Problem):
+            raise TypeError(f"problem must be an anb.search.Problem; got {type(problem).__name__}")
+        self.problem = problem
+        # The latest candidate's relative constraint violations (0: satisfied), for ``tell``.
+        self.last_violations: list[float] = []
+
+    def __call__(self, values: Mapping) -> float | list[float]:
+        scores, violations = evaluate(self.problem, encode_values(values))
+        self.last_violations = violations[0].tolist()
+        losses = (-scores[0]).tolist()
+        return losses[0] if len(losses) == 1 else losses

@@ -1,0 +1,271 @@
+"""Reference results: the optimisers people use, run on anb's standard tasks (``anb.search.tasks``).
+
+Two tasks: ``accuracy`` (regret against the best known value, 1,000 evaluations, 10 seeds) and
+``accuracy-vs-zcu102-latency`` (hypervolume against the task's reference point, 1,000
+evaluations, 5 seeds). Optimisers: SMAC (random-forest BO; ParEGO on two objectives), Optuna's
+TPE and NSGA-II, pymoo's NSGA-II, Nevergrad's NGOpt, and anb.search's random search,
+regularized evolution and local search (on two objectives: random search and NSGA-II). Every
+evaluation is one query of the shipped surrogates' means, logged by an ``anb.search.Problem``.
+
+Each (optimiser, task, seed) runs as one Dask task on a local cluster (``--workers``, default 2)
+or on a running scheduler (``--scheduler ADDRESS``), as ``do_hpo.py`` does; a progress bar counts
+the runs. Writes ``<out>/optimizers.csv`` (regret or hypervolume after every evaluation of every
+run), ``<out>/optimizers.png`` (median and inter-quartile range against evaluations) and prints
+the README table; the last line names the best final median regret next to SMAC's, TPE's, RE's
+and RS's, then every other optimiser's. ``--quick`` runs every optimiser with a small budget and few seeds.
+
+    python benchmarks/optimizers.py [--quick] [--out out/optimizers] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ACCURACY_TASK, PAIR_TASK = "accuracy", "accuracy-vs-zcu102-latency"
+QUICK = {"budget": 60, "seeds": 2}
+
+
+def run_smac(task, seed):
+    import smac
+
+    from anb.search.external import encode_values, evaluate
+    from configurationspaces.efficientnet_encoding import load_configspace
+
+    problem = task.problem(seed)
+    pair = task.kind == "two-objective"
+
+    def target(config, seed: int = 0):
+        scores, _ = evaluate(problem, encode_values(dict(config)))
+        costs = (-scores[0]).tolist()
+        return costs if pair else costs[0]
+
+    with tempfile.TemporaryDirectory(prefix="anb_smac_") as tmp:
+        scenario = smac.Scenario(load_configspace(), deterministic=True, n_trials=task.budget, seed=seed,
+                                 output_directory=Path(tmp), objectives=["accuracy", "device"] if pair else "cost")
+        options = {"overwrite": True, "logging_level": 40}
+        if pair:
+            options["multi_objective_algorithm"] = smac.HyperparameterOptimizationFacade.get_multi_objective_algorithm(
+                scenario, objective_weights=[1, 1])
+        smac.HyperparameterOptimizationFacade(scenario, target, **options).optimize()
+    return problem.log()
+
+
+def run_optuna(sampler_name):
+    def run(task, seed):
+        import optuna
+
+        from anb.search.optuna_adapter import OptunaObjective
+
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        objective = OptunaObjective(task.problem(seed))
+        sampler = getattr(optuna.samplers, sampler_name)(seed=seed)
+        optuna.create_study(directions=objective.directions, sampler=sampler).optimize(objective, n_trials=task.budget)
+        return objective.problem.log()
+
+    return run
+
+
+def run_pymoo(task, seed):
+    from pymoo.algorithms.moo.nsga2 import NSGA2
+    from pymoo.optimize import minimize
+
+    from anb.search.pymoo_adapter import PymooProblem, integer_operators
+
+    problem = PymooProblem(task.problem(seed))
+    minimize(problem, NSGA2(pop_size=min(50, task.budget), **integer_operators()), ("n_evals", task.budget),
+             seed=seed)
+    return problem.anb_problem.log()
+
+
+def run_nevergrad(task, seed):
+    import nevergrad as ng
+
+    from anb.search.nevergrad_adapter import NevergradLoss, nevergrad_parametrization
+
+    loss = NevergradLoss(task.problem(seed))
+    ng.optimizers.NGOpt(parametrization=nevergrad_parametrization(seed), budget=task.budget).minimize(loss)
+    return loss.problem.log()
+
+
+def run_anb(algorithm):
+    def run(task, seed):
+        from anb import search
+
+        if task.kind == "two-objective":
+            search_function = {"random_search": search.mo_random_search, "nsga2": search.nsga2}[algorithm]
+            return search_function(task.objectives(), task.budget, seed, reference=task.reference).history
+        return search.run(algorithm, task.objectives()[0], task.budget, seed, constraints=task.constraints())
+
+    return run
+
+
+@dataclass(frozen=True)
+class Optimizer:
+    name: str
+    library: str
+    short: str  # its name on the last line
+    single: object  # its run on a single-objective task (None: it has none)
+    pair: object  # its run on the two-objective task (None: it has none)
+
+
+OPTIMIZERS = [
+    Optimizer("SMAC", "smac", "SMAC", run_smac, run_smac),
+    Optimizer("Optuna TPE", "optuna", "TPE", run_optuna("TPESampler"), run_optuna("TPESampler")),
+    Optimizer("Optuna NSGA-II", "optuna", "Optuna NSGA-II", run_optuna("NSGAIISampler"), run_optuna("NSGAIISampler")),
+    Optimizer("pymoo NSGA-II", "pymoo", "pymoo NSGA-II", run_pymoo, run_pymoo),
+    Optimizer("Nevergrad NGOpt", "nevergrad", "NGOpt", run_nevergrad, run_nevergrad),
+    Optimizer("anb random search", "anb", "RS", run_anb("random_search"), run_anb("random_search")),
+    Optimizer("anb regularized evolution", "anb", "RE", run_anb("regularized_evolution"), None),
+    Optimizer("anb local search", "anb", "LS", run_anb("local_search"), None),
+    Optimizer("anb NSGA-II", "anb", "anb NSGA-II", None, run_anb("nsga2")),
+]
+BY_NAME = {optimizer.name: optimizer for optimizer in OPTIMIZERS}
+
+
+def run_one(name: str, task_name: str, budget: int, seed: int) -> pd.DataFrame:
+    """One run: the task's measure after every evaluation (the first ``budget``) and the wall time."""
+    from anb.search.tasks import get_task
+
+    optimizer, task = BY_NAME[name], get_task(task_name, budget=budget)
+    # One process per run on a 2-core machine: a scikit-learn forest inside an optimiser runs on one
+    # thread in a Dask worker, as it should here, and need not warn about it at every fit.
+    warnings.filterwarnings("ignore", message="Inside a Dask worker with daemon=True")
+    start = time.perf_counter()
+    log = (optimizer.pair if task.kind == "two-objective" else optimizer.single)(task, seed).iloc[:budget]
+    seconds = time.perf_counter() - start
+    measure = task.hypervolume(log) if task.kind == "two-objective" else task.regret(log)
+    return pd.DataFrame({"task": task_name, "optimizer": optimizer.name, "library": optimizer.library, "seed": seed,
+                         "evaluations": np.arange(1, len(log) + 1), "measure": measure, "seconds": seconds})
+
+
+def run_all(runs: list[tuple], workers: int, scheduler: str | None) -> pd.DataFrame:
+    """Every run as a Dask task (a local cluster of ``workers`` processes, or ``scheduler``)."""
+    from distributed import Client, LocalCluster, as_completed
+    from tqdm.auto import tqdm
+
+    cluster = None if scheduler else LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                                  dashboard_address=None)
+    with Client(scheduler or cluster) as client:
+        futures = [client.submit(run_one, *run, pure=False) for run in runs]
+        frames = [future.result() for future in tqdm(as_completed(futures), total=len(futures), desc="runs")]
+    if cluster is not None:
+        cluster.close()
+    return pd.concat(frames, ignore_index=True)
+
+
+def write_atomically(path: Path, write) -> None:
+    """``write(temporary path)``, then the file moved into place whole."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def quartiles(results: pd.DataFrame) -> pd.DataFrame:
+    """Per task, optimiser and evaluation count: the median and quartiles over seeds."""
+    grouped = results.groupby(["task", "optimizer", "evaluations"])["measure"]
+    return pd.DataFrame({"median": grouped.median(), "q25": grouped.quantile(0.25), "q75": grouped.quantile(0.75)})
+
+
+def plot(summary: pd.DataFrame, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    tasks = list(summary.index.get_level_values("task").unique())
+    figure, axes = plt.subplots(1, len(tasks), figsize=(6.5 * len(tasks), 4.5), squeeze=False)
+    for axis, task in zip(axes[0], tasks):
+        for optimizer, curve in summary.loc[task].groupby(level="optimizer"):
+            steps = curve.index.get_level_values("evaluations")
+            axis.plot(steps, curve["median"], label=optimizer)
+            axis.fill_between(steps, curve["q25"], curve["q75"], alpha=0.2)
+        pair = task == PAIR_TASK
+        axis.set(title=task, xlabel="evaluations", xscale="log",
+                 ylabel="hypervolume (median, IQR)" if pair else "regret, accuracy points (median, IQR)")
+        if not pair:
+            axis.set_yscale("log")
+        axis.legend(fontsize=7)
+    figure.tight_layout()
+    write_atomically(path, lambda tmp: figure.savefig(tmp, dpi=120, format="png"))
+    plt.close(figure)
+
+
+def table(results: pd.DataFrame, summary: pd.DataFrame) -> str:
+    """The README table: final median (IQR) of each task, and wall time per 1,000 evaluations."""
+    rows = ["| optimizer | library | accuracy: final regret, median (IQR) | zcu102 latency: final hypervolume, median (IQR) "
+            "| seconds per 1,000 evaluations (median over runs) |", "|---|---|---|---|---|"]
+    done = set(summary.index.droplevel("evaluations"))
+    for optimizer in OPTIMIZERS:
+        cells = []
+        for task in (ACCURACY_TASK, PAIR_TASK):
+            if (task, optimizer.name) not in done:
+                cells.append("")
+                continue
+            last = summary.loc[(task, optimizer.name)].iloc[-1]
+            cells.append(f"{last['median']:.4g} ({last['q25']:.4g}-{last['q75']:.4g})")
+        runs = results[results["optimizer"] == optimizer.name].groupby(["task", "seed"])
+        per_1000 = (runs["seconds"].first() / runs["evaluations"].max() * 1000).median()
+        rows.append(f"| {optimizer.name} | {optimizer.library} | {cells[0]} | {cells[1]} | {per_1000:.1f} |")
+    return "\n".join(rows)
+
+
+def reference_line(summary: pd.DataFrame) -> str:
+    done = set(summary.index.droplevel("evaluations"))
+    final = {optimizer: summary.loc[(ACCURACY_TASK, optimizer.name)]["median"].iloc[-1] for optimizer in OPTIMIZERS
+             if (ACCURACY_TASK, optimizer.name) in done}
+    best = min(final, key=final.get)
+    named = {optimizer.short: value for optimizer, value in final.items()}
+    # SMAC, TPE, RE and RS first, as the line's readers expect them; then every other optimiser.
+    order = ["SMAC", "TPE", "RE", "RS"] + [short for short in named if short not in ("SMAC", "TPE", "RE", "RS")]
+    return (f"reference results: best final median regret {best.name} {final[best]:.4g}, "
+            + ", ".join(f"{short} {named[short]:.4g}" for short in order))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true",
+                        help=f"every optimiser, {QUICK['budget']} evaluations, {QUICK['seeds']} seeds per task")
+    parser.add_argument("--out", type=Path, default=Path("out/optimizers"), help="folder of the CSV and the figure")
+    parser.add_argument("--workers", type=int, default=2, help="processes of the local Dask cluster (default 2)")
+    parser.add_argument("--scheduler", default=None, help="a running Dask scheduler's address instead")
+    args = parser.parse_args()
+    if args.workers < 1:
+        parser.error(f"--workers must be at least 1; got {args.workers}")
+
+    from anb.search.tasks import get_task
+
+    runs = []
+    for task_name in (ACCURACY_TASK, PAIR_TASK):
+        task = get_task(task_name)
+        budget = QUICK["budget"] if args.quick else task.budget
+        seeds = task.seeds[:QUICK["seeds"]] if args.quick else task.seeds
+        pair = task.kind == "two-objective"
+        runs += [(optimizer.name, task_name, budget, seed) for optimizer in OPTIMIZERS
+                 if (optimizer.pair if pair else optimizer.single) is not None for seed in seeds]
+    print(f"{len(runs)} runs: {len(OPTIMIZERS)} optimisers, tasks {ACCURACY_TASK} and {PAIR_TASK}", flush=True)
+    results = run_all(runs, args.workers, args.scheduler)
+    summary = quartiles(results)
+    write_atomically(args.out / "optimizers.csv", lambda tmp: results.to_csv(tmp, index=False))
+    plot(summary, args.out / "optimizers.png")
+    print(f"wrote {args.out / 'optimizers.csv'} and {args.out / 'optimizers.png'}\n")
+    print(table(results, summary))
+    print(reference_line(summary))
+
+
+if __name__ == "__main__":
+    main()
