@@ -53,7 +53,7 @@ PROGRESS_LABEL = "fitting xgb members"
 
 def use_fast_params(monkeypatch) -> None:
     """Make local builds use :data:`FAST_PARAMS` instead of the package's tuned config."""
-    monkeypatch.setattr("anb.surrogates.store.read_model_params", lambda path: dict(FAST_PARAMS))
+    monkeypatch.setattr("anb.fitting.model_config.read_model_params", lambda path: dict(FAST_PARAMS))
 
 
 def set_home(monkeypatch, path: Path) -> Path:

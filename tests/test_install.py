@@ -13,9 +13,10 @@ from anb.models import xgboost_build
 from anb.surrogates import store
 
 # Each is needed by some other job (fitting, tuning, NAS-Bench-101's GCN, plots, LightGBM or scikit-learn
-# surrogates, downloads), never by a query of xgboost surrogates already in the cache.
+# surrogates, downloads), never by a query of xgboost surrogates already in the cache; anb's own
+# fitting code (anb.fitting) included.
 NOT_FOR_A_QUERY = ("xgboost", "smac", "dask", "distributed", "torch", "matplotlib", "lightgbm", "requests",
-                   "sklearn.ensemble", "sklearn.svm", "sklearn.linear_model", "h5py")
+                   "sklearn.ensemble", "sklearn.svm", "sklearn.linear_model", "h5py", "anb.fitting")
 
 QUERY = """
 import sys

@@ -35,7 +35,7 @@ def fast_env(real_data, tmp_path_factory):
     home = tmp_path_factory.mktemp("plots_home")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("ANB_HOME", str(home))
-        patch.setattr("anb.surrogates.store.read_model_params", lambda path: dict(FAST_PARAMS))
+        patch.setattr("anb.fitting.model_config.read_model_params", lambda path: dict(FAST_PARAMS))
         yield home
 
 

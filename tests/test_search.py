@@ -46,7 +46,7 @@ def surrogates(real_data, tmp_path_factory):
     """Accuracy, a100 throughput and zcu102 latency objectives (fast 2-member ensembles)."""
     cache = tmp_path_factory.mktemp("search_cache")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("anb.surrogates.store.read_model_params", lambda path: dict(FAST_PARAMS))
+        patch.setattr("anb.fitting.model_config.read_model_params", lambda path: dict(FAST_PARAMS))
         return {
             name: make_objective(device, metric, n_members=MEMBERS, cache_dir=cache)
             for name, (device, metric) in {"accuracy": (None, None), "a100": ("a100", "throughput"),

@@ -273,10 +273,11 @@ WORKER = textwrap.dedent(
     import json, os, sys, time
     from pathlib import Path
 
+    import anb.fitting.model_config
     import anb.surrogates.store
 
     params = json.loads(os.environ["ANB_TEST_PARAMS"])
-    anb.surrogates.store.read_model_params = lambda path: dict(params)
+    anb.fitting.model_config.read_model_params = lambda path: dict(params)
     real_build = anb.surrogates.store.build
 
     def slow_build(*args, **kwargs):

@@ -33,8 +33,6 @@ from tqdm.auto import tqdm
 
 from anb.devices import discover_devices
 from anb.devices.targets import Target, resolve_target
-from anb.fitting.metrics import evaluate_metrics
-from anb.fitting.training import member_rows
 from anb.models import Surrogate, make_surrogate
 from anb.models.calibration import SpreadCalibration
 from anb.models.features import COST_COLUMNS, features_from_encoded
@@ -182,6 +180,11 @@ def distil(family: str, teacher: TransferModel, points: DistilSet, seed: int, pa
 def fit_few_shot(family: str, target: Target, data: pd.DataFrame, n_members: int, seed: int,
                  progress: bool = True) -> tuple[list[Surrogate], dict]:
     """The members of a few-shot ensemble of ``target`` and what its manifest records about them."""
+    # Here, not at the top: anb/__init__ imports this module, and a process that only queries
+    # never loads the fitting code.
+    from anb.fitting.metrics import evaluate_metrics
+    from anb.fitting.training import member_rows
+
     if family not in ("xgb", "lgb"):
         raise ValueError(f"a few-shot surrogate is distilled into a booster: model 'xgb' or 'lgb'; got {family!r}")
     encoded, y = measured(data, target)

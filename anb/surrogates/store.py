@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
@@ -24,8 +26,6 @@ from anb.data.download import DownloadError, HashMismatchError, fetch
 from anb.data.splits import default_split
 from anb.devices import get_device
 from anb.devices.targets import Target
-from anb.fitting.model_config import default_config_path, read_model_params
-from anb.fitting.training import SideData, evaluate_sides, fit_members, split_data
 from anb.models import Surrogate
 from anb.models.calibration import MIN_ROWS, SpreadCalibration
 from anb.surrogates import cache_entry, shipped
@@ -40,6 +40,9 @@ from anb.surrogates.ensemble_io import (
     sha256_of,
     write_manifest,
 )
+
+if TYPE_CHECKING:
+    from anb.fitting.training import SideData
 
 DEFAULT_MEMBERS = 5
 # Where obtain() takes an ensemble from.
@@ -126,6 +129,10 @@ def build(family: str, target: Target, entry: Path, n_members: int = DEFAULT_MEM
                 return dataset_build.build_entry(family, target, data, entry, n_members, BUILD_SEED, progress)
     # A plugin's own dataset is never the Accel-NASBench one, even when its files are named
     # result_N.json too, so the project's split must not be matched against it by name.
+    # Here, not at the top: a process that only queries never loads the fitting code.
+    from anb.fitting.model_config import default_config_path, read_model_params
+    from anb.fitting.training import evaluate_sides, fit_members, split_data
+
     split = default_split(data, project_data=plugin is None or plugin.dataset is None)
     sides, _ = split_data(data, split, target)
     config = default_config_path(family, target.device, target.metric)
