@@ -23,7 +23,7 @@ from anb.surrogates import cache_contents, cache_entry, release, shipped, store
 from anb.surrogates.ensemble import ANBEnsemble
 from anb.surrogates.ensemble_io import CorruptEnsembleError
 from anb.surrogates.legacy import import_legacy
-from configurationspaces.efficientnet_encoding import decode_values, encode
+from configurationspaces.efficientnet_encoding import decode_records, decode_values, encode
 from configurationspaces.searchspaces import EfficientNetSS
 
 
@@ -90,7 +90,7 @@ def cmd_export(args) -> int:
     if len(encoded) != 1:
         raise ValueError(f"--input holds {len(encoded)} architectures; anb export writes one network")
     path = runtimes.export_onnx(encoded, args.onnx)
-    architecture = measure.architecture_records(encoded)[0]
+    architecture = decode_records(encoded)[0]
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB, input '{runtimes.INPUT_NAME}' (batch, 3, 224, 224) "
           f"float32, output '{runtimes.OUTPUT_NAME}' (batch, 1000)): {architecture}")
     return 0

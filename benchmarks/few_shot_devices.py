@@ -51,7 +51,7 @@ from anb.adaptation.few_shot import (
     distil,
     log_cost,
 )
-from anb.adaptation.selection import SELECTIONS, model_space, spread_indices
+from anb.adaptation.selection import SELECTIONS, spread_indices
 from anb.data.dataset import load_dataset
 from anb.devices.targets import Target, all_targets
 from anb.models import make_surrogate
@@ -128,7 +128,7 @@ def evaluate(target: Target, donor_targets: list[Target], donors: Donors, sizes,
     if distil_set is not None:
         distil_set = DistilSet(distil_set.X, np.column_stack([p[1] for p in pairs]), distil_set.cost)
     macs_sign = 1.0 if target.metric == "latency" else -1.0
-    points = model_space(donor_rows[measured], cost[measured]) if select == "spread" else None
+    points = TransferModel(cost_weight).standardise(donor_rows[measured], cost[measured]) if select == "spread" else None
     rows = []
     for n in sizes:
         for seed in range(seeds):

@@ -77,12 +77,9 @@ def tau(a, b) -> float:
 
 def ceiling(folder: Path, test_ids: np.ndarray) -> float:
     """Tau of the test set's first round against the median of its other rounds."""
-    rounds = []
-    for file in folder.glob("result_*.json"):
-        doc = json.loads(file.read_text())
-        (perf,) = doc["platform_perf"].values()
-        rounds.append((architecture_ids(encode(doc["architecture"]))[0], perf["latency_rounds"]))
-    lookup = dict(rounds)
+    docs = [json.loads(file.read_text()) for file in folder.glob("result_*.json")]
+    ids = architecture_ids(encode([doc["architecture"] for doc in docs]))
+    lookup = {i: next(iter(doc["platform_perf"].values()))["latency_rounds"] for i, doc in zip(ids, docs)}
     values = np.array([lookup[i] for i in test_ids])
     return tau(values[:, 0], np.median(values[:, 1:], axis=1))
 
@@ -126,7 +123,7 @@ def analyse(name: str, by_role: dict[str, np.ndarray], donors: list, cache: dict
             alone.append(tau(xgb.predict(few_shot.features_from_encoded(test)), y_test))
         result[f"N={n}"], result[f"xgb alone N={n}"] = float(np.mean(few)), float(np.mean(alone))
         pool_donors, pool_cost = donor_and_cost(pool)
-        points = selection.model_space(pool_donors, pool_cost)
+        points = few_shot.TransferModel().standardise(pool_donors, pool_cost)
         spread = [tau(few_shot.TransferModel().fit(pool_donors[i], pool_cost[i], rows(pool[i])).predict_log(
             test_donors, test_cost), y_test) for i in (selection.spread_indices(points, n, draw) for draw in range(DRAWS))]
         result[f"spread N={n}"] = float(np.mean(spread))

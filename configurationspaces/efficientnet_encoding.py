@@ -315,6 +315,14 @@ def decode_values(matrix: np.ndarray, layout: SpaceLayout | None = None) -> dict
     }
 
 
+def decode_records(matrix: np.ndarray, layout: SpaceLayout | None = None) -> list[dict]:
+    """One ``{"block0_e": 6, ..., "block0_se": True, ...}`` dict of plain Python values per row,
+    the form of a result JSON's ``architecture``."""
+    values = decode_values(matrix, layout)
+    return [{key: (bool(column[i]) if key.endswith("_se") else int(column[i])) for key, column in values.items()}
+            for i in range(len(matrix))]
+
+
 def block_values(matrix: np.ndarray, layout: SpaceLayout | None = None) -> dict[str, np.ndarray]:
     """Per field, an ``(n, 7)`` array of raw values (the inputs of the analytic cost model)."""
     values = decode_values(matrix, layout)

@@ -26,7 +26,7 @@ from anb.adaptation import few_shot
 from anb.data.validation import read_json
 from anb.devices import UNITS, DevicePlugin, discover_devices
 from anb.models.features import cost_features
-from configurationspaces.efficientnet_encoding import decode_values, encode
+from configurationspaces.efficientnet_encoding import decode_records, encode
 
 MEASUREMENTS_FOLDER = "measurements"
 
@@ -76,18 +76,13 @@ def read_measurements(path: str | Path, name: str, metric: str) -> tuple[np.ndar
 
 def result_documents(encoded: np.ndarray, y: np.ndarray, name: str, metric: str) -> list[dict]:
     """One Accel-NASBench result JSON per measured architecture."""
-    values = decode_values(encoded)
     cost = cost_features(encoded)
-    documents = []
-    for i in range(len(y)):
-        architecture = {key: (bool(column[i]) if key.endswith("_se") else int(column[i])) for key, column in values.items()}
-        documents.append({
-            "architecture": architecture,
-            "metrics": {},
-            "model_info": {"macs": float(cost[i, 0]), "params": float(cost[i, 1])},
-            "platform_perf": {f"{metric}_{name}": {f"{metric}_mean": float(y[i])}},
-        })
-    return documents
+    return [{
+        "architecture": architecture,
+        "metrics": {},
+        "model_info": {"macs": float(cost[i, 0]), "params": float(cost[i, 1])},
+        "platform_perf": {f"{metric}_{name}": {f"{metric}_mean": float(y[i])}},
+    } for i, architecture in enumerate(decode_records(encoded))]
 
 
 def plugin_files(plugin: DevicePlugin, documents: list[dict]) -> dict[str, str]:

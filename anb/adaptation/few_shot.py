@@ -89,15 +89,19 @@ class TransferModel:
         scaled[:, donors.shape[1]:] *= self.cost_weight
         return scaled
 
-    def fit(self, donors: np.ndarray, cost: np.ndarray, y: np.ndarray) -> TransferModel:
-        """``donors``: (n, d) donor predictions (positive, in their units); ``cost``: :func:`log_cost`."""
-        from sklearn.linear_model import RidgeCV  # here: a process that only queries never fits one
-
+    def standardise(self, donors: np.ndarray, cost: np.ndarray) -> np.ndarray:
+        """Learn the inputs' standardisation from these rows and return their inputs as the ridge sees them."""
         raw = np.hstack([np.log(donors), cost])
         self.mean_ = raw.mean(axis=0)
         scale = raw.std(axis=0)
         self.scale_ = np.where(scale > 0, scale, 1.0)
-        self.ridge_ = RidgeCV(alphas=self.alphas).fit(self._inputs(donors, cost), np.log(y))
+        return self._inputs(donors, cost)
+
+    def fit(self, donors: np.ndarray, cost: np.ndarray, y: np.ndarray) -> TransferModel:
+        """``donors``: (n, d) donor predictions (positive, in their units); ``cost``: :func:`log_cost`."""
+        from sklearn.linear_model import RidgeCV  # here: a process that only queries never fits one
+
+        self.ridge_ = RidgeCV(alphas=self.alphas).fit(self.standardise(donors, cost), np.log(y))
         return self
 
     def predict_log(self, donors: np.ndarray, cost: np.ndarray) -> np.ndarray:

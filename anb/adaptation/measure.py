@@ -43,7 +43,7 @@ from anb.data.splits import write_json_atomic
 from anb.data.validation import check_int, check_seed, cli_type, read_json
 from anb.models.features import cost_features
 from configurationspaces.efficientnet_cost import IMAGE_SIZE
-from configurationspaces.efficientnet_encoding import decode_values, encode
+from configurationspaces.efficientnet_encoding import decode_records, encode
 
 METRICS = ("latency", "throughput")
 MEASUREMENT_FILE = "measurement.json"
@@ -94,13 +94,6 @@ class Protocol:
 
     def round_order(self, n: int, round_index: int) -> np.ndarray:
         return np.random.default_rng([self.seed, round_index]).permutation(n)
-
-
-def architecture_records(encoded: np.ndarray) -> list[dict]:
-    """One ``{"block0_e": 6, ...}`` dict of plain Python values per encoded row."""
-    values = decode_values(encoded)
-    return [{key: (bool(column[i]) if key.endswith("_se") else int(column[i])) for key, column in values.items()}
-            for i in range(len(encoded))]
 
 
 class MeasurementFolder:
@@ -188,9 +181,8 @@ def plan_differences(found: dict, wanted: dict) -> list[str]:
     return differences[:3]
 
 
-def result_document(protocol: Protocol, architecture: dict, cost: np.ndarray, round_values: list[float]) -> dict:
+def result_document(protocol: Protocol, architecture: dict, cost: np.ndarray, values: np.ndarray) -> dict:
     """One architecture's result in the Accel-NASBench format."""
-    values = np.array(round_values)
     key = protocol.metric
     return {
         "architecture": architecture,
@@ -204,13 +196,17 @@ def result_document(protocol: Protocol, architecture: dict, cost: np.ndarray, ro
     }
 
 
+def round_values(protocol: Protocol, visits: dict, index: int) -> np.ndarray:
+    """The metric of each round's visit of architecture ``index``."""
+    return np.array([protocol.value(np.median(visits[(r, index)])) for r in range(protocol.rounds)])
+
+
 def repeatability(protocol: Protocol, visits: dict, n: int) -> float | None:
     """Kendall tau between the first round's values and the median of the other rounds'."""
     if protocol.rounds < 2 or n < 2:
         return None
-    first = [protocol.value(np.median(visits[(0, i)])) for i in range(n)]
-    rest = [np.median([protocol.value(np.median(visits[(r, i)])) for r in range(1, protocol.rounds)]) for i in range(n)]
-    return float(kendalltau(first, rest).statistic)
+    values = np.array([round_values(protocol, visits, i) for i in range(n)])
+    return float(kendalltau(values[:, 0], np.median(values[:, 1:], axis=1)).statistic)
 
 
 def time_visit(runner, warmup: int, runs: int) -> list[float]:
@@ -233,7 +229,7 @@ def measure(protocol: Protocol, encoded: np.ndarray, out: str | Path, selection_
     """
     runtimes.check_runtime(protocol.runtime, protocol.device)
     folder = MeasurementFolder(out)
-    architectures = architecture_records(encoded)
+    architectures = decode_records(encoded)
     plan = {"format": FORMAT, "protocol": asdict(protocol), **runtimes.environment(protocol.runtime, protocol.device),
             "selection": selection_info or {"method": "given"}, "architectures": architectures}
     resumed = folder.open(plan)
@@ -243,9 +239,8 @@ def measure(protocol: Protocol, encoded: np.ndarray, out: str | Path, selection_
 
     def finish(index):
         if all((r, index) in visits for r in range(protocol.rounds)) and not folder.result_file(index).is_file():
-            round_values = [protocol.value(np.median(visits[(r, index)])) for r in range(protocol.rounds)]
-            write_json_atomic(folder.result_file(index),
-                              result_document(protocol, architectures[index], cost[index], round_values))
+            write_json_atomic(folder.result_file(index), result_document(
+                protocol, architectures[index], cost[index], round_values(protocol, visits, index)))
 
     for index in range(n):  # results a killed run had measured but not yet written
         finish(index)

@@ -22,15 +22,6 @@ SPREAD_CANDIDATES = 5000
 KMEANS_RESTARTS = 4
 
 
-def model_space(donor_pred: np.ndarray, cost: np.ndarray) -> np.ndarray:
-    """The transfer model's inputs of the rows, standardised over the rows (costs scaled as in the model)."""
-    raw = np.hstack([np.log(donor_pred), cost])
-    scale = raw.std(axis=0)
-    scaled = (raw - raw.mean(axis=0)) / np.where(scale > 0, scale, 1.0)
-    scaled[:, donor_pred.shape[1]:] *= few_shot.COST_WEIGHT
-    return scaled
-
-
 def spread_indices(points: np.ndarray, n: int, seed: int) -> np.ndarray:
     """``n`` distinct rows of ``points``: the one nearest each centre of a k-means with ``n`` clusters."""
     from sklearn.cluster import KMeans  # here: only a selection needs it
@@ -60,5 +51,6 @@ def select_architectures(method: str, n: int, seed: int, exclude_device: str = "
         return space.random_encoded(n)
     candidates = space.random_encoded(max(SPREAD_CANDIDATES, n))
     donors = few_shot.donor_targets(exclude_device)
-    points = model_space(few_shot.donor_predictions(donors, candidates), few_shot.log_cost(candidates))
+    points = few_shot.TransferModel().standardise(few_shot.donor_predictions(donors, candidates),
+                                                  few_shot.log_cost(candidates))
     return candidates[spread_indices(points, n, seed)]
