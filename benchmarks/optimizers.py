@@ -9,17 +9,23 @@ evaluation is one query of the shipped surrogates' means, logged by an ``anb.sea
 
 Each (optimiser, task, seed) runs as one Dask task on a local cluster (``--workers``, default 2)
 or on a running scheduler (``--scheduler ADDRESS``), as ``do_hpo.py`` does; a progress bar counts
-the runs. Writes ``<out>/optimizers.csv`` (regret or hypervolume after every evaluation of every
-run), ``<out>/optimizers.png`` (median and inter-quartile range against evaluations) and prints
-the README table; the last line names the best final median regret next to SMAC's, TPE's, RE's
-and RS's, then every other optimiser's. ``--quick`` runs every optimiser with a small budget and few seeds.
+the runs. Each finished run is written at once to ``<out>/runs/`` as a small JSON file (the
+measure at every evaluation where it changed, wall and CPU seconds), so a stopped run resumes
+with the same command and repeats nothing, and the committed reference runs
+(``benchmarks/results/optimizers``) redraw without running anything. Writes
+``<out>/optimizers.csv`` (regret or hypervolume after every evaluation of every run),
+``<out>/optimizers.png`` (median and inter-quartile range against evaluations) and prints the
+table; the last line names the best final median regret next to SMAC's, TPE's, RE's and RS's,
+then every other optimiser's. ``--quick`` runs every optimiser with a small budget and few seeds.
 
     python benchmarks/optimizers.py [--quick] [--out out/optimizers] [--workers 2]
+    python benchmarks/optimizers.py --out benchmarks/results/optimizers   # the reference runs
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import tempfile
 import time
@@ -131,35 +137,60 @@ OPTIMIZERS = [
 BY_NAME = {optimizer.name: optimizer for optimizer in OPTIMIZERS}
 
 
-def run_one(name: str, task_name: str, budget: int, seed: int) -> pd.DataFrame:
-    """One run: the task's measure after every evaluation (the first ``budget``) and the wall time."""
+def run_one(name: str, task_name: str, budget: int, seed: int) -> dict:
+    """One run: the task's measure where it changed over the first ``budget`` evaluations, and the
+    run's wall and CPU seconds (CPU time, unlike wall time, does not grow with the machine's load)."""
     from anb.search.tasks import get_task
 
     optimizer, task = BY_NAME[name], get_task(task_name, budget=budget)
     # One process per run on a 2-core machine: a scikit-learn forest inside an optimiser runs on one
     # thread in a Dask worker, as it should here, and need not warn about it at every fit.
     warnings.filterwarnings("ignore", message="Inside a Dask worker with daemon=True")
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.process_time()
     log = (optimizer.pair if task.kind == "two-objective" else optimizer.single)(task, seed).iloc[:budget]
-    seconds = time.perf_counter() - start
-    measure = task.hypervolume(log) if task.kind == "two-objective" else task.regret(log)
-    return pd.DataFrame({"task": task_name, "optimizer": optimizer.name, "library": optimizer.library, "seed": seed,
-                         "evaluations": np.arange(1, len(log) + 1), "measure": measure, "seconds": seconds})
+    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - start_cpu
+    measure = np.asarray(task.hypervolume(log) if task.kind == "two-objective" else task.regret(log), dtype=float)
+    changed = np.flatnonzero(np.r_[True, measure[1:] != measure[:-1]])
+    return {"task": task_name, "optimizer": optimizer.name, "library": optimizer.library, "seed": seed,
+            "evaluations": len(measure), "seconds": seconds, "cpu_seconds": cpu_seconds,
+            "changes": [[int(step) + 1, float(measure[step])] for step in changed]}
 
 
-def run_all(runs: list[tuple], workers: int, scheduler: str | None) -> pd.DataFrame:
-    """Every run as a Dask task (a local cluster of ``workers`` processes, or ``scheduler``)."""
-    from distributed import Client, LocalCluster, as_completed
+def run_path(folder: Path, run: tuple) -> Path:
+    name, task_name, budget, seed = run
+    return folder / f"{task_name}__{name.replace(' ', '-')}__{budget}__seed{seed}.json"
+
+
+def expand(record: dict) -> pd.DataFrame:
+    """A run's record as its measure after every evaluation."""
+    steps, values = np.array(record["changes"]).T
+    evaluations = np.arange(1, record["evaluations"] + 1)
+    measure = values[np.searchsorted(steps, evaluations, side="right") - 1]
+    return pd.DataFrame({key: record[key] for key in ("task", "optimizer", "library", "seed", "seconds", "cpu_seconds")}
+                        | {"evaluations": evaluations, "measure": measure})
+
+
+def run_all(runs: list[tuple], folder: Path, workers: int, scheduler: str | None) -> pd.DataFrame:
+    """Every run not yet in ``folder`` as a Dask task (a local cluster of ``workers`` processes, or
+    ``scheduler``), each written to ``folder`` as it ends; then every run's record, read back."""
     from tqdm.auto import tqdm
 
-    cluster = None if scheduler else LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                                  dashboard_address=None)
-    with Client(scheduler or cluster) as client:
-        futures = [client.submit(run_one, *run, pure=False) for run in runs]
-        frames = [future.result() for future in tqdm(as_completed(futures), total=len(futures), desc="runs")]
-    if cluster is not None:
-        cluster.close()
-    return pd.concat(frames, ignore_index=True)
+    todo = [run for run in runs if not run_path(folder, run).is_file()]
+    print(f"{len(runs) - len(todo)} of {len(runs)} runs already in {folder}", flush=True)
+    if todo:
+        from distributed import Client, LocalCluster, as_completed
+
+        cluster = None if scheduler else LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                                      dashboard_address=None)
+        with Client(scheduler or cluster) as client:
+            futures = {client.submit(run_one, *run, pure=False): run for run in todo}
+            for future in tqdm(as_completed(futures), total=len(futures), desc="runs"):
+                record = future.result()
+                write_atomically(run_path(folder, futures[future]),
+                                 lambda tmp: Path(tmp).write_text(json.dumps(record, indent=1) + "\n"))
+        if cluster is not None:
+            cluster.close()
+    return pd.concat([expand(json.loads(run_path(folder, run).read_text())) for run in runs], ignore_index=True)
 
 
 def write_atomically(path: Path, write) -> None:
@@ -208,7 +239,7 @@ def plot(summary: pd.DataFrame, path: Path) -> None:
 def table(results: pd.DataFrame, summary: pd.DataFrame) -> str:
     """The README table: final median (IQR) of each task, and wall time per 1,000 evaluations."""
     rows = ["| optimizer | library | accuracy: final regret, median (IQR) | zcu102 latency: final hypervolume, median (IQR) "
-            "| seconds per 1,000 evaluations (median over runs) |", "|---|---|---|---|---|"]
+            "| CPU seconds per 1,000 evaluations (median over runs) |", "|---|---|---|---|---|"]
     done = set(summary.index.droplevel("evaluations"))
     for optimizer in OPTIMIZERS:
         cells = []
@@ -219,7 +250,7 @@ def table(results: pd.DataFrame, summary: pd.DataFrame) -> str:
             last = summary.loc[(task, optimizer.name)].iloc[-1]
             cells.append(f"{last['median']:.4g} ({last['q25']:.4g}-{last['q75']:.4g})")
         runs = results[results["optimizer"] == optimizer.name].groupby(["task", "seed"])
-        per_1000 = (runs["seconds"].first() / runs["evaluations"].max() * 1000).median()
+        per_1000 = (runs["cpu_seconds"].first() / runs["evaluations"].max() * 1000).median()
         rows.append(f"| {optimizer.name} | {optimizer.library} | {cells[0]} | {cells[1]} | {per_1000:.1f} |")
     return "\n".join(rows)
 
@@ -257,8 +288,12 @@ def main() -> None:
         pair = task.kind == "two-objective"
         runs += [(optimizer.name, task_name, budget, seed) for optimizer in OPTIMIZERS
                  if (optimizer.pair if pair else optimizer.single) is not None for seed in seeds]
+    # SMAC, which refits its forest at every evaluation, costs more than all the others together:
+    # it runs last, and the others seed by seed, so that a run stopped early (and resumed later)
+    # has every other optimiser on the same seeds.
+    runs.sort(key=lambda run: (run[0] == "SMAC", run[3]))
     print(f"{len(runs)} runs: {len(OPTIMIZERS)} optimisers, tasks {ACCURACY_TASK} and {PAIR_TASK}", flush=True)
-    results = run_all(runs, args.workers, args.scheduler)
+    results = run_all(runs, args.out / "runs", args.workers, args.scheduler)
     summary = quartiles(results)
     write_atomically(args.out / "optimizers.csv", lambda tmp: results.to_csv(tmp, index=False))
     plot(summary, args.out / "optimizers.png")

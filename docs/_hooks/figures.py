@@ -1,5 +1,6 @@
-"""MkDocs hook: the committed figures of ``plots/out/`` served under ``plots/out/`` in the site,
-so that the pages show the figures the plotting scripts write rather than copies of them."""
+"""MkDocs hook: the committed figures of the scripts that write them (``plots/out/``, the
+reference runs of ``benchmarks/``) served at the same paths in the site, so that the pages show
+the figures the scripts write rather than copies of them."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ from pathlib import Path
 
 from mkdocs.structure.files import File
 
-FIGURES = Path(__file__).resolve().parents[2] / "plots" / "out"
+REPO = Path(__file__).resolve().parents[2]
+FIGURE_FOLDERS = ("plots/out", "benchmarks/results/optimizers")
 
 
 def on_files(files, config):
-    for figure in sorted(FIGURES.glob("*.png")):
-        files.append(File.generated(config, f"plots/out/{figure.name}", abs_src_path=str(figure)))
+    for folder in FIGURE_FOLDERS:
+        for figure in sorted((REPO / folder).glob("*.png")):
+            files.append(File.generated(config, f"{folder}/{figure.name}", abs_src_path=str(figure)))
     return files
