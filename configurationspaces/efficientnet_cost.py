@@ -65,13 +65,35 @@ MACS_PARTS = ("conv_fc", "batchnorm", "pooling")
 
 
 def macs_parts(expansion, kernel, layers, se):
-    """The MACs of :func:`architecture_cost` split by the kind of op, and the parameter count.
+    """The MACs of [`architecture_cost`][configurationspaces.efficientnet_cost.architecture_cost] split by the kind of op, and the parameter count.
 
-    Returns ``(parts, params)``: ``parts`` maps each name of :data:`MACS_PARTS` to an integer
-    count (float64 array of shape (N,)): ``conv_fc``, the multiply-accumulates of every conv
-    and of the classifier (what a FLOP counter that knows only conv and matmul reports, halved);
-    ``batchnorm``, 4 per output element of each BatchNorm; ``pooling``, one per input and per
-    output element of each average pool. ``params`` is the parameter count (not in millions).
+    Parameters
+    ----------
+    expansion : array_like
+        `(N, 7)` integers >= 1: the expansion ratio of each block.
+    kernel : array_like
+        `(N, 7)` integers >= 1: the depthwise kernel size of each block.
+    layers : array_like
+        `(N, 7)` integers >= 1: the number of layers of each block.
+    se : array_like
+        `(N, 7)` bools: whether each block has squeeze-excite.
+
+    Returns
+    -------
+    parts : dict of str to numpy.ndarray
+        Maps each name of `MACS_PARTS` to an integer count (float64 array of shape (N,)):
+        `conv_fc`, the multiply-accumulates of every conv and of the classifier (what a FLOP
+        counter that knows only conv and matmul reports, halved); `batchnorm`, 4 per output
+        element of each BatchNorm; `pooling`, one per input and per output element of each
+        average pool.
+    params : numpy.ndarray
+        The parameter count (not in millions), shape (N,).
+
+    Raises
+    ------
+    ValueError
+        When an array is not `(N, 7)`, the shapes differ, or `expansion`, `kernel` or `layers`
+        hold something other than integers >= 1.
     """
     expansion = _check("expansion", expansion, None, minimum=1)
     shape = expansion.shape
@@ -144,10 +166,41 @@ def macs_parts(expansion, kernel, layers, se):
 
 
 def architecture_cost(expansion, kernel, layers, se):
-    """Return (macs_millions, params_millions), each a float64 array of shape (N,).
+    """The MACs and parameter count of architectures, in millions, exactly as the dataset's `model_info`.
 
-    expansion, kernel, layers: integer arrays of shape (N, 7); se: bool array
-    of shape (N, 7). Row n describes architecture n, column i block i.
+    Row n of every array describes architecture n, column i block i.
+
+    Parameters
+    ----------
+    expansion : array_like
+        `(N, 7)` integers >= 1: the expansion ratio of each block.
+    kernel : array_like
+        `(N, 7)` integers >= 1: the depthwise kernel size of each block.
+    layers : array_like
+        `(N, 7)` integers >= 1: the number of layers of each block.
+    se : array_like
+        `(N, 7)` bools: whether each block has squeeze-excite.
+
+    Returns
+    -------
+    macs_millions : numpy.ndarray
+        float64, shape (N,).
+    params_millions : numpy.ndarray
+        float64, shape (N,).
+
+    Raises
+    ------
+    ValueError
+        When an array is not `(N, 7)`, the shapes differ, or `expansion`, `kernel` or `layers`
+        hold something other than integers >= 1.
+
+    Examples
+    --------
+    ```python
+    from configurationspaces.efficientnet_cost import architecture_cost
+    macs, params = architecture_cost([[1, 6, 6, 6, 6, 6, 6]], [[3, 3, 5, 3, 5, 5, 3]],
+                                     [[1, 2, 2, 3, 3, 4, 1]], [[True] * 7])   # EfficientNet-B0
+    ```
     """
     parts, params = macs_parts(expansion, kernel, layers, se)
     # Every part is an integer count below 2**53, so the sum is exact in any order.
@@ -227,10 +280,37 @@ def _layer_terms(expansion, kernel, se, cin, in_res, out_res):
 
 
 def block_costs(expansion, kernel, layers, se):
-    """Per-block cost terms: a dict mapping each name of BLOCK_TERMS to an (N, 7) float64 array.
+    """Per-block cost terms, for surrogate features.
 
-    Same inputs as :func:`architecture_cost`. ``peak_activation`` is the maximum over the
-    block's layers, every other term the sum over them.
+    They split the main part of the cost by block and by operation (conv/FC
+    multiply-accumulates and activation elements only, no BatchNorm, no biases), so they are
+    not meant to sum to [`architecture_cost`][configurationspaces.efficientnet_cost.architecture_cost].
+    `peak_activation` is the maximum over the block's layers, every other term the sum over
+    them.
+
+    Parameters
+    ----------
+    expansion : array_like
+        `(N, 7)` integers >= 1: the expansion ratio of each block.
+    kernel : array_like
+        `(N, 7)` integers >= 1: the depthwise kernel size of each block.
+    layers : array_like
+        `(N, 7)` integers >= 1: the number of layers of each block.
+    se : array_like
+        `(N, 7)` bools: whether each block has squeeze-excite.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        Maps each name of `BLOCK_TERMS` (`expand_macs`, `depthwise_macs`, `se_macs`,
+        `project_macs`, `activation_traffic`, `peak_activation`, `n_layers`, `n_se_layers`,
+        `n_expand_layers`) to an (N, 7) float64 array.
+
+    Raises
+    ------
+    ValueError
+        When an array is not `(N, 7)`, the shapes differ, or `expansion`, `kernel` or `layers`
+        hold something other than integers >= 1.
     """
     expansion = _check("expansion", expansion, None, minimum=1)
     shape = expansion.shape

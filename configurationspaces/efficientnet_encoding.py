@@ -1,8 +1,8 @@
 """Vectorised encoding of MnasNet/EfficientNet architectures into one numpy matrix.
 
 The encoded matrix has one row per architecture and one column per hyperparameter, in the
-order of ``ConfigurationSpace.keys()``; each value is the index of the chosen value in that
-hyperparameter's ``choices``. This is exactly what ``Configuration.get_array()`` gives, so a
+order of `ConfigurationSpace.keys()`; each value is the index of the chosen value in that
+hyperparameter's `choices`. This is exactly what `Configuration.get_array()` gives, so a
 model fitted on ConfigSpace arrays and one fitted on this encoder's output are interchangeable.
 """
 
@@ -30,13 +30,41 @@ CONFIGSPACE_FILE = "effnet_configspace.json"
 
 
 def load_configspace() -> ConfigurationSpace:
-    """A fresh ConfigurationSpace of the search space, read from the package's JSON."""
+    """A fresh ConfigurationSpace of the search space, read from the package's JSON.
+
+    Returns
+    -------
+    ConfigSpace.ConfigurationSpace
+        The space's 28 categorical hyperparameters, `block0_e` ... `block6_se`.
+    """
     with resources.as_file(resources.files(__package__) / CONFIGSPACE_FILE) as path:
         return ConfigurationSpace.from_json(path)
 
 
 class SpaceLayout:
-    """The column order and the choices of every hyperparameter, read once from the space."""
+    """The column order and the choices of every hyperparameter, read once from the space.
+
+    Parameters
+    ----------
+    space : ConfigSpace.ConfigurationSpace
+        A space with the hyperparameters `block{i}_{e,k,l,se}` of blocks 0..6.
+
+    Attributes
+    ----------
+    names : tuple of str
+        The hyperparameters, in column order.
+    choices : tuple of tuple
+        Every hyperparameter's choices, in column order.
+    column : dict of str to int
+        The column of every hyperparameter.
+    n_choices : numpy.ndarray
+        The number of choices per column (int64).
+
+    Raises
+    ------
+    ValueError
+        When the space's hyperparameters are not those of the 7 blocks.
+    """
 
     def __init__(self, space: ConfigurationSpace):
         self.names: tuple[str, ...] = tuple(space.keys())
@@ -49,10 +77,20 @@ class SpaceLayout:
             raise ValueError(f"search space hyperparameters {sorted(self.names)} are not {sorted(expected)}")
 
     def has_same_choices(self, space: ConfigurationSpace) -> bool:
-        """Whether ``space`` has this layout's hyperparameters, in its order and with its choices.
+        """Whether `space` has this layout's hyperparameters, in its order and with its choices.
 
         The last space found to match is remembered: a search loop asks this once per query,
         with Configurations of one space, and the full check costs more than the query.
+
+        Parameters
+        ----------
+        space : ConfigSpace.ConfigurationSpace
+            The space to compare.
+
+        Returns
+        -------
+        bool
+            Whether it matches.
         """
         if space is self._matching_space:
             return True
@@ -64,10 +102,40 @@ class SpaceLayout:
 
     @staticmethod
     def split_name(name: str) -> tuple[int, str]:
+        """A hyperparameter's block and field.
+
+        Parameters
+        ----------
+        name : str
+            A hyperparameter, e.g. `"block3_k"`.
+
+        Returns
+        -------
+        block : int
+            The block, e.g. 3.
+        field : str
+            The field, e.g. `"k"`.
+        """
         block, field = name.split("_", 1)
         return int(block[len("block"):]), field
 
     def bad_value_error(self, name: str, value, row: int | None) -> ValueError:
+        """The error for a value a hyperparameter does not have (returned, not raised).
+
+        Parameters
+        ----------
+        name : str
+            The hyperparameter.
+        value : object
+            The bad value, as the caller gave it.
+        row : int or None
+            The architecture's row, or `None` for a single architecture.
+
+        Returns
+        -------
+        ValueError
+            Naming the architecture, the block, the field, the bad value and the allowed values.
+        """
         block, field = self.split_name(name)
         allowed = ", ".join(str(c) for c in self.choices[self.column[name]])
         where = "" if row is None else f"architecture #{row}: "
@@ -79,6 +147,13 @@ class SpaceLayout:
 
 @lru_cache(maxsize=1)
 def default_layout() -> SpaceLayout:
+    """The layout of the package's search space, made once (cached).
+
+    Returns
+    -------
+    SpaceLayout
+        The layout of [`load_configspace()`][configurationspaces.efficientnet_encoding.load_configspace].
+    """
     return SpaceLayout(load_configspace())
 
 
@@ -248,13 +323,36 @@ def _encode_configurations(layout: SpaceLayout, configs: Sequence[Configuration]
 
 
 def encode(samples, layout: SpaceLayout | None = None) -> np.ndarray:
-    """Encode architectures into an ``(n, 28)`` float matrix of choice indices.
+    """Encode architectures into an `(n, 28)` float matrix of choice indices.
 
-    ``samples`` may be one Configuration or a list of them, one dict or a list of dicts, a
-    pandas DataFrame with the ``block{i}_{e,k,l,se}`` columns, one ``[[e x7], [k x7], [l x7],
-    [se x7]]`` list or a list of them, or an already encoded ``(n, 28)`` numpy matrix (checked
-    and returned as float). Invalid values raise ``ValueError`` naming the block, the field,
-    the bad value and the allowed values.
+    Parameters
+    ----------
+    samples : Configuration, dict, DataFrame, list or numpy.ndarray
+        One Configuration or a list of them, one dict or a list of dicts, a pandas DataFrame
+        with the `block{i}_{e,k,l,se}` columns, one `[[e x7], [k x7], [l x7], [se x7]]` list
+        or a list of them (or an `(n, 4, 7)` array), or an already encoded `(n, 28)` numpy
+        matrix (checked and returned as float).
+    layout : SpaceLayout or None, default None
+        The space's layout; `None` is [`default_layout()`][configurationspaces.efficientnet_encoding.default_layout].
+
+    Returns
+    -------
+    numpy.ndarray
+        The `(n, 28)` float matrix; `(0, 28)` for no architectures.
+
+    Raises
+    ------
+    ValueError
+        For an invalid value (naming the block, the field, the bad value and the allowed
+        values), a missing or unknown hyperparameter, an encoded index out of range, or
+        something that is none of the forms above.
+
+    Examples
+    --------
+    ```python
+    from configurationspaces.efficientnet_encoding import encode
+    encode([[1, 6, 6, 6, 6, 6, 6], [3, 3, 5, 3, 5, 5, 3], [1, 2, 2, 3, 3, 4, 1], [True] * 7]).shape   # (1, 28)
+    ```
     """
     layout = layout or default_layout()
     width = len(layout.names)
@@ -306,7 +404,20 @@ def encode(samples, layout: SpaceLayout | None = None) -> np.ndarray:
 
 
 def decode_values(matrix: np.ndarray, layout: SpaceLayout | None = None) -> dict[str, np.ndarray]:
-    """The raw values (expansion, kernel, ...) of an encoded matrix, column by column."""
+    """The raw values (expansion, kernel, ...) of an encoded matrix, column by column.
+
+    Parameters
+    ----------
+    matrix : numpy.ndarray
+        An `(n, 28)` encoded matrix (not checked).
+    layout : SpaceLayout or None, default None
+        The space's layout; `None` is [`default_layout()`][configurationspaces.efficientnet_encoding.default_layout].
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        Every hyperparameter's `(n,)` values.
+    """
     layout = layout or default_layout()
     index = np.asarray(matrix).astype(np.int64)
     return {
@@ -316,8 +427,20 @@ def decode_values(matrix: np.ndarray, layout: SpaceLayout | None = None) -> dict
 
 
 def decode_records(matrix: np.ndarray, layout: SpaceLayout | None = None) -> list[dict]:
-    """One ``{"block0_e": 6, ..., "block0_se": True, ...}`` dict of plain Python values per row,
-    the form of a result JSON's ``architecture``."""
+    """One dict of plain Python values per row, the form of a result JSON's `architecture`.
+
+    Parameters
+    ----------
+    matrix : numpy.ndarray
+        An `(n, 28)` encoded matrix (not checked).
+    layout : SpaceLayout or None, default None
+        The space's layout; `None` is [`default_layout()`][configurationspaces.efficientnet_encoding.default_layout].
+
+    Returns
+    -------
+    list of dict
+        `{"block0_e": 6, ..., "block0_se": True, ...}` per row: ints, and bools for `_se`.
+    """
     values = decode_values(matrix, layout)
     return [{key: (bool(column[i]) if key.endswith("_se") else int(column[i])) for key, column in values.items()}
             for i in range(len(matrix))]
@@ -337,6 +460,18 @@ def architecture_ids(matrix: np.ndarray, layout: SpaceLayout | None = None) -> n
 
     The space has about 1e11 members, well inside int64, so equal ids mean equal architectures:
     this is how duplicated architectures are found without comparing rows pairwise.
+
+    Parameters
+    ----------
+    matrix : numpy.ndarray
+        An `(n, 28)` encoded matrix (not checked).
+    layout : SpaceLayout or None, default None
+        The space's layout; `None` is [`default_layout()`][configurationspaces.efficientnet_encoding.default_layout].
+
+    Returns
+    -------
+    numpy.ndarray
+        `(n,)` int64 ids.
     """
     layout = layout or default_layout()
     index = np.asarray(matrix).astype(np.int64)

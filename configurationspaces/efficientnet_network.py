@@ -1,7 +1,7 @@
 """The network behind an architecture of the MnasNet/EfficientNet space, as a PyTorch module.
 
-``build_network(sample)`` gives the EfficientNet-B0 skeleton that
-:mod:`configurationspaces.efficientnet_cost` counts: a 3x3 stride-2 stem conv (3 -> 32), the
+`build_network(sample)` gives the EfficientNet-B0 skeleton that
+[`configurationspaces.efficientnet_cost`][configurationspaces.efficientnet_cost] counts: a 3x3 stride-2 stem conv (3 -> 32), the
 seven MBConv blocks of the sample (expansion 1x1 conv when the ratio is not 1, kxk depthwise
 conv, squeeze-excite when chosen, 1x1 projection; the block's first layer strides and changes
 channels, a residual joins every other layer), a 1x1 head conv (320 -> 1280), global average
@@ -11,16 +11,16 @@ squeeze-excite ones, whose squeeze width is a quarter of the layer's *input* cha
 weights are PyTorch's default initialisation: the network is for timing and exporting, not
 for accuracy.
 
-Its parameter count is :func:`~configurationspaces.efficientnet_cost.architecture_cost`'s
-exactly. Its multiply-accumulates are the analytic count's ``conv_fc`` part
-(:func:`~configurationspaces.efficientnet_cost.macs_parts`): PyTorch's
-``torch.utils.flop_counter.FlopCounterMode`` counts convolutions and matrix products only
-(two FLOPs a multiply-accumulate), while the dataset's ``model_info.macs`` (thop's convention)
+Its parameter count is [`architecture_cost`][configurationspaces.efficientnet_cost.architecture_cost]'s
+exactly. Its multiply-accumulates are the analytic count's `conv_fc` part
+([`macs_parts`][configurationspaces.efficientnet_cost.macs_parts]): PyTorch's
+`torch.utils.flop_counter.FlopCounterMode` counts convolutions and matrix products only
+(two FLOPs a multiply-accumulate), while the dataset's `model_info.macs` (thop's convention)
 adds 4 ops per BatchNorm output element and one per element into and out of each average
 pool; neither counts activations, the squeeze-excite gating product, residual additions or
 biases.
 
-PyTorch is an optional dependency: ``pip install 'anb[network]'``.
+PyTorch is an optional dependency: `pip install 'anb[network]'`.
 """
 
 from __future__ import annotations
@@ -37,7 +37,18 @@ BN_EPS = 1e-3
 
 
 def require_torch():
-    """The ``torch`` module, or an ImportError that names the extra to install."""
+    """The `torch` module, or an ImportError that names the extra to install.
+
+    Returns
+    -------
+    types.ModuleType
+        `torch`.
+
+    Raises
+    ------
+    ImportError
+        Without PyTorch, naming `pip install 'anb[network]'`.
+    """
     try:
         import torch
     except ImportError:
@@ -46,7 +57,24 @@ def require_torch():
 
 
 def one_architecture(sample) -> dict[str, list[int]]:
-    """The raw (expansion, kernel, layers, se) values of one architecture in any form ``encode`` takes."""
+    """The raw (expansion, kernel, layers, se) values of one architecture.
+
+    Parameters
+    ----------
+    sample : Configuration, dict, DataFrame, list or numpy.ndarray
+        One architecture in any form
+        [`encode`][configurationspaces.efficientnet_encoding.encode] takes.
+
+    Returns
+    -------
+    dict of str to list
+        `e`, `k`, `l` and `se`, 7 values each.
+
+    Raises
+    ------
+    ValueError
+        For an invalid architecture, or more than one.
+    """
     encoded = encode(sample)
     if len(encoded) != 1:
         raise ValueError(f"build_network takes one architecture; got {len(encoded)}")
@@ -55,13 +83,39 @@ def one_architecture(sample) -> dict[str, list[int]]:
 
 
 def build_network(sample, device=None):
-    """A ``torch.nn.Module`` in eval mode: the network of one architecture, 224x224 in, 1,000 logits out.
+    """The network of one architecture, 224x224 in, 1,000 logits out.
 
-    ``sample``: one architecture in any form :func:`~configurationspaces.efficientnet_encoding.encode`
-    takes (a Configuration, a dict of ``block{i}_{e,k,l,se}``, ``[[e x7], [k x7], [l x7], [se x7]]``,
-    a one-row encoded matrix or DataFrame). ``device``: where the weights are made (a torch device or
-    its name; ``"meta"`` makes no weights at all, for counting). Raises ValueError for an invalid
-    or for more than one architecture, ImportError without PyTorch.
+    Parameters
+    ----------
+    sample : Configuration, dict, DataFrame, list or numpy.ndarray
+        One architecture in any form
+        [`encode`][configurationspaces.efficientnet_encoding.encode] takes (a Configuration, a
+        dict of `block{i}_{e,k,l,se}`, `[[e x7], [k x7], [l x7], [se x7]]`, a one-row encoded
+        matrix or DataFrame).
+    device : torch.device, str or None, default None
+        Where the weights are made (a torch device or its name; `"meta"` makes no weights at
+        all, for counting); `None` is PyTorch's default.
+
+    Returns
+    -------
+    torch.nn.Module
+        The network, in eval mode, with PyTorch's default initialisation.
+
+    Raises
+    ------
+    ValueError
+        For an invalid architecture, or more than one.
+    ImportError
+        Without PyTorch.
+
+    Examples
+    --------
+    ```python
+    from configurationspaces.efficientnet_network import build_network, random_input
+    from configurationspaces.searchspaces import EfficientNetSS
+    network = build_network(EfficientNetSS().efficientnet_b0())
+    logits = network(random_input())          # shape (1, 1000)
+    ```
     """
     arch = one_architecture(sample)
     torch = require_torch()
@@ -121,7 +175,25 @@ def build_network(sample, device=None):
 
 
 def random_input(batch: int = 1, seed: int = 0):
-    """A float32 ``(batch, 3, 224, 224)`` tensor of standard normal values, the same for a seed."""
+    """A float32 `(batch, 3, 224, 224)` tensor of standard normal values, the same for a seed.
+
+    Parameters
+    ----------
+    batch : int, default 1
+        The number of images.
+    seed : int, default 0
+        Seeds numpy's generator of the values.
+
+    Returns
+    -------
+    torch.Tensor
+        The input batch.
+
+    Raises
+    ------
+    ImportError
+        Without PyTorch.
+    """
     torch = require_torch()
     values = np.random.default_rng(seed).standard_normal((batch, *INPUT_SHAPE), dtype=np.float32)
     return torch.from_numpy(values)

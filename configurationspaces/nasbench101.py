@@ -1,13 +1,14 @@
 """The NAS-Bench-101 cell: validation, pruning and the isomorphism-invariant graph hash.
 
 A cell is a DAG of at most 7 vertices given as an upper-triangular 0/1 adjacency matrix
-(``matrix[i, j] == 1`` is an edge i -> j) and one op per vertex. Vertex 0 is ``input``, the
-last vertex is ``output`` and every other vertex holds one of ``INTERIOR_OPS``.
+(`matrix[i, j] == 1` is an edge i -> j) and one op per vertex. Vertex 0 is `input`, the
+last vertex is `output` and every other vertex holds one of `INTERIOR_OPS`.
 
 Validity follows NAS-Bench-101 exactly: vertices that are not on an input-to-output path are
 pruned first (they do not change the network that gets built), and the pruned cell must
-still connect input to output and have at most ``MAX_EDGES`` edges. A :class:`Cell` is always
-valid; constructing one from bad input raises a ``ValueError`` that names the broken rule.
+still connect input to output and have at most `MAX_EDGES` edges. A
+[`Cell`][configurationspaces.nasbench101.Cell] is always valid; constructing one from bad input
+raises a `ValueError` that names the broken rule.
 """
 
 from __future__ import annotations
@@ -41,10 +42,30 @@ def _md5(text: str) -> str:
 
 
 def without_padding(matrix, labels) -> tuple[np.ndarray, list[int]]:
-    """The adjacency matrix and labels of the vertices that are not ``PAD_LABEL``, in order.
+    """The adjacency matrix and labels of the vertices that are not `PAD_LABEL`, in order.
 
     Padding may sit anywhere (after the output, or between the interior vertices and the
-    output); a padding vertex with an edge is not padding, and raises ``ValueError``.
+    output).
+
+    Parameters
+    ----------
+    matrix : array_like
+        An `(n, n)` adjacency matrix.
+    labels : sequence of int
+        `n` integer labels; `PAD_LABEL` (-3) marks padding.
+
+    Returns
+    -------
+    matrix : numpy.ndarray
+        The adjacency matrix of the other vertices.
+    labels : list of int
+        Their labels.
+
+    Raises
+    ------
+    ValueError
+        When the matrix does not match the labels, or a padding vertex has an edge (then it is
+        not padding).
     """
     matrix = np.asarray(matrix)
     labels = [int(label) for label in labels]
@@ -64,14 +85,31 @@ def without_padding(matrix, labels) -> tuple[np.ndarray, list[int]]:
 def graph_hash(matrix: np.ndarray, labels: Sequence[int]) -> str:
     """The NAS-Bench-101 module hash of a pruned cell: equal for isomorphic labelled graphs.
 
-    ``PAD_LABEL`` vertices (which must have no edges) are dropped first, so a padded row
+    `PAD_LABEL` vertices (which must have no edges) are dropped first, so a padded row
     hashes like the cell it holds.
 
     Weisfeiler-Lehman style refinement with MD5: every vertex starts from its (out-degree,
     in-degree, label), then repeatedly hashes the sorted hashes of its predecessors and
-    successors with its own. The exact strings fed to MD5 (Python ``str`` of a tuple and of a
+    successors with its own. The exact strings fed to MD5 (Python `str` of a tuple and of a
     sorted list) are part of the definition: they are what makes the result equal the hashes
     that key the official dataset.
+
+    Parameters
+    ----------
+    matrix : numpy.ndarray
+        The pruned cell's `(n, n)` adjacency matrix.
+    labels : sequence of int
+        Its official integer labels (input -1, output -2, conv3x3 0, conv1x1 1, maxpool 2).
+
+    Returns
+    -------
+    str
+        The 32-hex-digit hash.
+
+    Raises
+    ------
+    ValueError
+        When the matrix does not match the labels, or a padding vertex has an edge.
     """
     matrix, labels = without_padding(matrix, labels)
     n = len(labels)
@@ -143,7 +181,19 @@ def _check_ops(ops, n: int) -> tuple[str, ...]:
 
 
 def on_path_vertices(matrix: np.ndarray) -> np.ndarray:
-    """Boolean mask of the vertices on some input-to-output path of an upper-triangular DAG."""
+    """Boolean mask of the vertices on some input-to-output path of an upper-triangular DAG.
+
+    Parameters
+    ----------
+    matrix : numpy.ndarray
+        An `(n, n)` strictly upper-triangular adjacency matrix; vertex 0 is the input, `n - 1`
+        the output.
+
+    Returns
+    -------
+    numpy.ndarray
+        `(n,)` bool: reachable from the input and reaching the output.
+    """
     n = matrix.shape[0]
     from_input = np.zeros(n, dtype=bool)
     from_input[0] = True
@@ -160,10 +210,36 @@ def on_path_vertices(matrix: np.ndarray) -> np.ndarray:
 class Cell:
     """A valid NAS-Bench-101 cell.
 
-    ``original_matrix``/``original_ops`` are the spec as given; ``matrix``/``ops`` are the
-    pruned cell that NAS-Bench-101 builds, hashes and counts edges on. Two cells compare equal
-    when their pruned graphs are identical (same vertex order); use :meth:`module_hash` to
-    compare up to isomorphism.
+    Two cells compare equal when their pruned graphs are identical (same vertex order); use
+    [`module_hash`][configurationspaces.nasbench101.Cell.module_hash] to compare up to
+    isomorphism.
+
+    Parameters
+    ----------
+    matrix : array_like
+        A square, strictly upper-triangular 0/1 (or bool) adjacency matrix of 2 to 7 vertices.
+    ops : sequence of str
+        One op per vertex: `input` first, `output` last, and one of `INTERIOR_OPS`
+        (`conv3x3-bn-relu`, `conv1x1-bn-relu`, `maxpool3x3`) in between.
+
+    Attributes
+    ----------
+    original_matrix : numpy.ndarray
+        The adjacency matrix as given (read-only, int8).
+    original_ops : tuple of str
+        The ops as given.
+    matrix : numpy.ndarray
+        The pruned cell's adjacency matrix, which NAS-Bench-101 builds, hashes and counts edges
+        on (read-only, int8).
+    ops : tuple of str
+        The pruned cell's ops.
+
+    Raises
+    ------
+    ValueError
+        Naming the broken rule: a matrix that is not square, upper-triangular and 0/1, more
+        than 7 or fewer than 2 vertices, ops that do not match the vertices or are unknown or
+        misplaced, no input-to-output path, or more than 9 edges after pruning.
     """
 
     __slots__ = ("original_matrix", "original_ops", "matrix", "ops", "_hash")
@@ -196,7 +272,24 @@ class Cell:
     def from_labels(cls, matrix, labels) -> Cell:
         """A cell from official integer labels (input -1, output -2, conv3x3 0, conv1x1 1, maxpool 2).
 
-        ``PAD_LABEL`` vertices without edges are padding and are dropped, wherever they sit.
+        `PAD_LABEL` vertices without edges are padding and are dropped, wherever they sit.
+
+        Parameters
+        ----------
+        matrix : array_like
+            An `(n, n)` adjacency matrix.
+        labels : sequence of int
+            `n` integer labels.
+
+        Returns
+        -------
+        Cell
+            The cell.
+
+        Raises
+        ------
+        ValueError
+            For an unknown label, a padding vertex with an edge, or an invalid cell.
         """
         matrix, labels = without_padding(matrix, labels)
         ops = []
@@ -208,10 +301,12 @@ class Cell:
 
     @property
     def num_vertices(self) -> int:
+        """The pruned cell's number of vertices."""
         return self.matrix.shape[0]
 
     @property
     def num_edges(self) -> int:
+        """The pruned cell's number of edges."""
         return int(self.matrix.sum())
 
     @property
@@ -220,7 +315,15 @@ class Cell:
         return tuple(OP_LABELS[op] for op in self.ops)
 
     def module_hash(self) -> str:
-        """The official NAS-Bench-101 hash of the pruned cell (the key of its records)."""
+        """The official NAS-Bench-101 hash of the pruned cell (the key of its records).
+
+        Computed once and remembered.
+
+        Returns
+        -------
+        str
+            The hash, as [`graph_hash`][configurationspaces.nasbench101.graph_hash] gives it.
+        """
         if self._hash is None:
             self._hash = graph_hash(self.matrix, self.labels)
         return self._hash
@@ -230,6 +333,13 @@ class Cell:
 
         The fillers are pruned away again, so the spec describes the same cell; a fixed size
         is what edge/op hyperparameters and mutations work on.
+
+        Returns
+        -------
+        matrix : numpy.ndarray
+            The `(7, 7)` int8 adjacency matrix.
+        ops : tuple of str
+            7 ops; the fillers are `conv3x3-bn-relu`.
         """
         n = self.original_matrix.shape[0]
         order = np.r_[0 : n - 1, MAX_VERTICES - 1]
@@ -251,7 +361,20 @@ class Cell:
 
 
 def is_valid(matrix, ops) -> bool:
-    """True when ``Cell(matrix, ops)`` would succeed."""
+    """Whether `Cell(matrix, ops)` would succeed.
+
+    Parameters
+    ----------
+    matrix : array_like
+        An adjacency matrix.
+    ops : sequence of str
+        One op per vertex.
+
+    Returns
+    -------
+    bool
+        `True` for a valid cell.
+    """
     try:
         Cell(matrix, ops)
     except ValueError:
@@ -260,10 +383,22 @@ def is_valid(matrix, ops) -> bool:
 
 
 def cells_to_arrays(cells: Sequence[Cell]) -> tuple[np.ndarray, np.ndarray]:
-    """Pruned cells as fixed-size arrays: ``adjacency`` (N, 7, 7) int8 and ``labels`` (N, 7) int8.
+    """Pruned cells as fixed-size arrays.
 
     A cell of n vertices fills the top-left n x n block and the first n labels (output at
-    n - 1, the neural-predictor HDF5 layout); the remaining labels are ``PAD_LABEL``.
+    n - 1, the neural-predictor HDF5 layout); the remaining labels are `PAD_LABEL`.
+
+    Parameters
+    ----------
+    cells : sequence of Cell
+        The cells.
+
+    Returns
+    -------
+    adjacency : numpy.ndarray
+        `(N, 7, 7)` int8.
+    labels : numpy.ndarray
+        `(N, 7)` int8.
     """
     adjacency = np.zeros((len(cells), MAX_VERTICES, MAX_VERTICES), dtype=np.int8)
     labels = np.full((len(cells), MAX_VERTICES), PAD_LABEL, dtype=np.int8)
@@ -278,9 +413,28 @@ def output_last(adjacency: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, 
     """Re-index (N, 7, 7)/(N, 7) arrays so every cell's output is vertex 6.
 
     Padding slots move between the interior vertices and the output (from wherever they sit:
-    see :func:`compact_padding`). With the output at a fixed index, "feeds the output" is the
-    same column for every cell, which is what fixed-length encodings and the vectorised cost
-    model need.
+    see [`compact_padding`][configurationspaces.nasbench101.compact_padding]). With the output
+    at a fixed index, "feeds the output" is the same column for every cell, which is what
+    fixed-length encodings and the vectorised cost model need.
+
+    Parameters
+    ----------
+    adjacency : numpy.ndarray
+        `(N, 7, 7)` adjacency matrices.
+    labels : numpy.ndarray
+        `(N, 7)` labels, `PAD_LABEL` for padding.
+
+    Returns
+    -------
+    adjacency : numpy.ndarray
+        `(N, 7, 7)`, re-indexed.
+    labels : numpy.ndarray
+        `(N, 7)`, re-indexed.
+
+    Raises
+    ------
+    ValueError
+        When a padding slot has an edge.
     """
     adjacency, labels = compact_padding(adjacency, labels)
     n = np.count_nonzero(labels != PAD_LABEL, axis=1)
@@ -293,16 +447,52 @@ def output_last(adjacency: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, 
 
 
 def arrays_to_cells(adjacency: np.ndarray, labels: np.ndarray) -> list[Cell]:
-    """Inverse of :func:`cells_to_arrays` (validating every cell; padding may sit anywhere)."""
+    """Inverse of [`cells_to_arrays`][configurationspaces.nasbench101.cells_to_arrays] (validating every cell; padding may sit anywhere).
+
+    Parameters
+    ----------
+    adjacency : numpy.ndarray
+        `(N, 7, 7)` adjacency matrices.
+    labels : numpy.ndarray
+        `(N, 7)` labels, `PAD_LABEL` for padding.
+
+    Returns
+    -------
+    list of Cell
+        One per row.
+
+    Raises
+    ------
+    ValueError
+        For an invalid cell, an unknown label or a padding slot with an edge.
+    """
     return [Cell.from_labels(a, lab) for a, lab in zip(np.asarray(adjacency), np.asarray(labels))]
 
 
 def compact_padding(adjacency, labels) -> tuple[np.ndarray, np.ndarray]:
     """(N, 7, 7)/(N, 7) arrays with padding anywhere, re-indexed to the top-left layout.
 
-    Each cell keeps its vertices in order and its ``PAD_LABEL`` slots move to the end; a
-    padding slot with an edge raises ``ValueError``. Arrays already top-left are returned as
-    they are.
+    Each cell keeps its vertices in order and its `PAD_LABEL` slots move to the end. Arrays
+    already top-left are returned as they are.
+
+    Parameters
+    ----------
+    adjacency : array_like
+        `(N, 7, 7)` adjacency matrices.
+    labels : array_like
+        `(N, 7)` labels, `PAD_LABEL` for padding.
+
+    Returns
+    -------
+    adjacency : numpy.ndarray
+        `(N, 7, 7)`, padding last.
+    labels : numpy.ndarray
+        `(N, 7)`, padding last.
+
+    Raises
+    ------
+    ValueError
+        When a padding slot has an edge.
     """
     adjacency, labels = np.asarray(adjacency), np.asarray(labels)
     pad = labels == PAD_LABEL

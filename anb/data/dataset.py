@@ -145,11 +145,47 @@ def _drop_invalid_architectures(frame: pd.DataFrame, report: LoadReport) -> pd.D
 
 
 def load_dataset(source: str | Path | None = None) -> pd.DataFrame:
-    """The dataset as a DataFrame; ``df.attrs["report"]`` is the :class:`LoadReport`.
+    """The Accel-NASBench dataset as a DataFrame, with a report of what was dropped.
 
-    ``source`` is a directory of ``result_*.json`` files, a ``.tar.gz`` of them, or a directory
-    holding that archive. By default it is ``$ANB_DATA_DIR`` if that holds the data, else the
-    archive fetched (once, hash-checked) by :func:`fetch_dataset`.
+    One row per `result_N.json`: the 28 architecture columns, `val_top1`/`val_top5`/
+    `train_time`, `macs`/`params` (millions), and for every `throughput_<device>` or
+    `latency_<device>` of `platform_perf` a column of that name (the mean) and one with
+    `_std`. `name` is the file's base name and `arch_id` a unique integer per architecture,
+    shared by the rows of a duplicated architecture. Malformed JSONs and invalid architectures
+    are skipped with a warning.
+
+    Parameters
+    ----------
+    source : str, Path or None, default None
+        A directory of `result_*.json` files, a `.tar.gz` of them, or a directory holding that
+        archive. `None` is `$ANB_DATA_DIR` if that holds the data, else the archive fetched
+        (once, hash-checked) by `fetch_dataset`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows in natural file-name order; `df.attrs["report"]` is the `LoadReport`: the files
+        read, the ones skipped and why, the null measurements per column and the architectures
+        measured more than once.
+
+    Raises
+    ------
+    DatasetNotFoundError
+        A `FileNotFoundError`: no result JSONs or archive at `source`, an archive that is not a
+        readable `.tar.gz`, or no usable result JSON in it.
+
+    Warns
+    -----
+    UserWarning
+        For every file skipped (malformed JSON, invalid architecture).
+
+    Examples
+    --------
+    ```python
+    from anb.data.dataset import load_dataset
+    df = load_dataset()
+    print(df.attrs["report"].summary())
+    ```
     """
     if source is None:
         local = paths.data_dir()

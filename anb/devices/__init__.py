@@ -1,14 +1,14 @@
 """What a surrogate predicts, and for which device: device plugins, targets and requests.
 
-- :mod:`~anb.devices.plugins`: :class:`DevicePlugin` and the discovery of the ``anb.devices``
-  entry points (re-exported here: a plugin package imports ``from anb.devices import DevicePlugin``);
-- :mod:`~anb.devices.builtin`: the six accelerators of Accel-NASBench, registered in pyproject.toml;
-- :mod:`~anb.devices.targets`: a :class:`~anb.devices.targets.Target`, accuracy or one metric of one device;
-- :mod:`~anb.devices.request`: a model family and a target, the one resolver every door uses.
+- `plugins`: [`DevicePlugin`][anb.devices.DevicePlugin] and the discovery of the `anb.devices`
+  entry points (re-exported here: a plugin package imports `from anb.devices import DevicePlugin`);
+- `builtin`: the six accelerators of Accel-NASBench, registered in pyproject.toml;
+- `targets`: a `Target`, accuracy or one metric of one device;
+- `request`: a model family and a target, the one resolver every door uses.
 
 A new device is a plugin, not code here: see docs/architecture.md.
 
-May import: :mod:`anb.models` and :mod:`anb.data` (a plugin loads its measurements with the
+May import: `anb.models` and `anb.data` (a plugin loads its measurements with the
 dataset loader).
 """
 

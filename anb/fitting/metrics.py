@@ -16,6 +16,32 @@ def evaluate_metrics(y_true, y_pred) -> dict[str, float]:
 
     The rounded τ variants follow NAS-Bench-301: measurements differ by noise in the last
     digits, so ties at a coarser resolution are a fairer test of ranking.
+
+    Parameters
+    ----------
+    y_true : array_like
+        The measured values; flattened.
+    y_pred : array_like
+        The predictions, as many as `y_true`; flattened.
+
+    Returns
+    -------
+    dict of str to float
+        `mae`, `mse`, `rmse`, `r2`, `kendall_tau`, `kendall_tau_2_dec`, `kendall_tau_1_dec`
+        and `spearmanr`.
+
+    Raises
+    ------
+    ValueError
+        When `y_true` and `y_pred` differ in size, hold fewer than 2 values, or hold a NaN or
+        an infinity.
+
+    Examples
+    --------
+    ```python
+    from anb import evaluate_metrics
+    evaluate_metrics([70.1, 71.3, 72.0], [70.4, 71.0, 72.2])["kendall_tau"]   # 1.0
+    ```
     """
     y_true = np.asarray(y_true, dtype=np.float64).ravel()
     y_pred = np.asarray(y_pred, dtype=np.float64).ravel()

@@ -1,19 +1,23 @@
 """The exact best architecture of a surrogate ensemble's mean: branch and bound over the seven blocks.
 
-    from anb.optimum import find_optimum
-    best = find_optimum()                                   # ImageNet top-1, maximised
-    best = find_optimum(device="zcu102", metric="latency")  # minimised
-    best = find_optimum(constraint=("a100", "throughput", 20000))   # accuracy under a floor
-    best.value, best.architecture, best.gap, best.nodes
+The value is the ensemble's own `query` mean of the returned architecture; the proof is that
+no subproblem's upper bound exceeds it when the search ends (`gap == 0`). With a
+`time_limit` the search may stop early, and `gap` then says how far the best bound still
+left is above the value. See `docs/optimum.md`.
 
-The value is the ensemble's own ``query`` mean of the returned architecture; the proof is that
-no subproblem's upper bound exceeds it when the search ends (``gap == 0``). With a
-``time_limit`` the search may stop early, and ``gap`` then says how far the best bound still
-left is above the value. See ``docs/optimum.md``.
+May import: `anb.models` (the tree tables it bounds and the features' block table),
+`anb.surrogates` (the ensembles), `anb.search` (which direction a
+metric is optimised in) and `anb.data` (the argument checks).
 
-May import: :mod:`anb.models` (the tree tables it bounds and the features' block table),
-:mod:`anb.surrogates` (the ensembles), :mod:`anb.search` (which direction a
-metric is optimised in) and :mod:`anb.data` (the argument checks).
+Examples
+--------
+```python
+from anb.optimum import find_optimum
+best = find_optimum()                                   # ImageNet top-1, maximised
+best = find_optimum(device="zcu102", metric="latency")  # minimised
+best = find_optimum(constraint=("a100", "throughput", 20000))   # accuracy under a floor
+best.value, best.architecture, best.gap, best.nodes
+```
 """
 
 from __future__ import annotations
@@ -34,7 +38,40 @@ __all__ = ["Optimum", "find_optimum", "solve", "Problem", "Constraint"]
 
 @dataclass
 class Optimum:
-    """The answer and its proof's figures; ``value`` is in the target's units (not a score)."""
+    """The answer and its proof's figures; `value` is in the target's units (not a score).
+
+    Attributes
+    ----------
+    problem : str
+        What was solved, e.g. `"max accuracy s.t. a100/throughput >= 20000 images/s"`.
+    value : float or None
+        The optimum's value: the ensemble's own `query` mean of `architecture`; `None` when no
+        architecture satisfies the constraint (proven).
+    architecture : dict or None
+        The optimum as `{hyperparameter: value}`; `None` without one.
+    encoded : numpy.ndarray or None
+        The optimum as a `(28,)` encoded row; `None` without one.
+    upper_bound : float
+        The best bound left when the search ended, in the target's units (infinite when
+        nothing bounds the value: no architecture satisfies the constraint).
+    gap : float
+        How far `upper_bound` is above `value`: 0 is the proof of optimality; more when the
+        search was stopped by its time limit.
+    nodes : int
+        Branch-and-bound nodes visited.
+    nodes_per_depth : list of int
+        Nodes visited per depth (blocks fixed).
+    subproblems : int
+        Subproblems the search was split into.
+    pruned_subproblems : int
+        Subproblems pruned by their bound without a search.
+    seconds : float
+        Wall time of the search.
+    peak_rss_mb : float
+        Peak resident memory, MB.
+    stopped : bool
+        Whether the time limit stopped the search.
+    """
 
     problem: str
     value: float | None
@@ -51,6 +88,13 @@ class Optimum:
     stopped: bool
 
     def summary(self) -> str:
+        """One line: the problem, the value, the proof (or the gap) and the search's cost.
+
+        Returns
+        -------
+        str
+            The summary.
+        """
         if self.value is None:
             return f"{self.problem}: no architecture satisfies the constraint (proven, {self.nodes:,} nodes)"
         proof = "proven optimal (gap 0)" if self.gap == 0 else f"gap {self.gap:.6g} (stopped by the time limit)"
@@ -58,8 +102,15 @@ class Optimum:
                 f"peak memory {self.peak_rss_mb:.0f} MB")
 
     def record(self) -> dict:
-        """The result as strict JSON values: a bound or gap that is infinite (no architecture satisfies
-        the constraint, so nothing bounds the value) is null, and ``feasible`` and ``note`` say why."""
+        """The result as strict JSON values.
+
+        Returns
+        -------
+        dict
+            Every attribute but `encoded`; a bound or gap that is infinite (no architecture
+            satisfies the constraint, so nothing bounds the value) is null, and `feasible` and
+            `note` say why.
+        """
         record = {key: value for key, value in vars(self).items() if key != "encoded"}
         unbounded = [key for key in ("upper_bound", "gap") if not math.isfinite(record[key])]
         record.update(dict.fromkeys(unbounded))
@@ -80,7 +131,28 @@ def _check_time_limit(time_limit) -> float | None:
 
 
 def solve(problem: Problem, time_limit: float | None = None, progress: bool = True) -> Optimum:
-    """The exact optimum of a :class:`Problem` (an objective, a direction, a constraint, fixed blocks)."""
+    """The exact optimum of a [`Problem`][anb.optimum.Problem] (an objective, a direction, a constraint, fixed blocks).
+
+    Parameters
+    ----------
+    problem : Problem
+        What to optimise.
+    time_limit : float or None, default None
+        Seconds after which the search stops with the best found and its gap; `None` runs to
+        the proof.
+    progress : bool, default True
+        Whether to show a progress bar.
+
+    Returns
+    -------
+    Optimum
+        The answer and its proof's figures.
+
+    Raises
+    ------
+    ValueError
+        When `time_limit` is neither `None` nor a finite number > 0.
+    """
     time_limit = _check_time_limit(time_limit)
     result: SearchResult = BranchAndBound(problem).run(time_limit=time_limit, progress=progress)
     sense = problem.sense
@@ -94,12 +166,52 @@ def solve(problem: Problem, time_limit: float | None = None, progress: bool = Tr
 def find_optimum(model: str = "xgb", device: str | None = None, metric: str | None = None, *,
                  minimize: bool | None = None, constraint: tuple | None = None, fixed: dict | None = None,
                  time_limit: float | None = None, progress: bool = True) -> Optimum:
-    """The exact best architecture of the default ``model`` ensemble's mean for accuracy or a device metric.
+    """The exact best architecture of the default `model` ensemble's mean for accuracy or a device metric.
 
-    ``minimize``: the direction (default: latency minimised, accuracy and throughput maximised).
-    ``constraint``: ``(device, metric, bound)``: that metric's mean at least ``bound`` when it is
-    maximised (throughput), at most when it is minimised (latency). ``fixed``: ``{block: choice
-    index}`` to search a subspace (see :class:`anb.optimum.blocks.BlockChoices`).
+    Parameters
+    ----------
+    model : str, default "xgb"
+        The model family of the ensembles.
+    device : str or None, default None
+        The device whose metric is optimised; `None` is accuracy.
+    metric : str or None, default None
+        The device's metric; `None` takes its only one.
+    minimize : bool or None, default None
+        The direction; `None` is the metric's own (latency minimised, accuracy and throughput
+        maximised).
+    constraint : tuple or None, default None
+        `(device, metric, bound)`: that metric's mean at least `bound` when it is maximised
+        (throughput), at most when it is minimised (latency).
+    fixed : dict of int to int or None, default None
+        `{block: choice index}` to search a subspace (blocks 0..6; see
+        `anb.optimum.blocks.BlockChoices`).
+    time_limit : float or None, default None
+        Seconds after which the search stops with the best found and its gap; `None` runs to
+        the proof.
+    progress : bool, default True
+        Whether to show progress bars (a download, a build, the search).
+
+    Returns
+    -------
+    Optimum
+        The answer and its proof's figures.
+
+    Raises
+    ------
+    ValueError
+        When `minimize` is not a bool or `None`, `constraint` is not `(device, metric, bound)`
+        with a finite bound, a fixed block or choice is out of range, `time_limit` is not a
+        finite number > 0, or for an unknown model, device or metric.
+    TypeError
+        When `fixed` is not a dict.
+
+    Examples
+    --------
+    ```python
+    from anb.optimum import find_optimum
+    best = find_optimum(constraint=("a100", "throughput", 20000))   # accuracy under a floor
+    best.value, best.architecture, best.gap, best.nodes
+    ```
     """
     if minimize is not None and not isinstance(minimize, (bool, np.bool_)):
         raise ValueError(f"minimize must be True, False or None (the metric's own direction); got {minimize!r}")

@@ -1,24 +1,32 @@
 """Reference NAS optimisers on the benchmark's surrogates.
 
-    from anb.search import make_objective, regularized_evolution, random_search, nsga2
-    accuracy = make_objective()                                  # ImageNet top-1, maximised
-    latency = make_objective("zcu102", "latency")                # minimised
-    trajectory = regularized_evolution(accuracy, budget=1000, seed=0)
-    trajectory["best"].iloc[-1]                                  # best accuracy after 1,000 queries
-    result = nsga2([accuracy, latency], budget=1000, seed=0)
-    result.front, result.hypervolume, result.reference
-
 Single-objective searches (random search, regularized evolution, local search) return their
-trajectory as a DataFrame; multi-objective ones a :class:`ParetoResult`; constraint-aware
-search is a single-objective search with bounds (:mod:`anb.search.constraints`).
+trajectory as a DataFrame; multi-objective ones a [`ParetoResult`][anb.search.ParetoResult];
+constraint-aware search is a single-objective search with bounds
+([`constrained_search`][anb.search.constrained_search], the bounds of `anb.search.constraints`).
 
-Other libraries' optimisers run on the same :class:`Problem` through adapters, each imported on
-its own and installed by the extra of its name: :mod:`anb.search.optuna_adapter`,
-:mod:`anb.search.pymoo_adapter`, :mod:`anb.search.nevergrad_adapter` (what they share:
-:mod:`anb.search.external`). :mod:`anb.search.tasks` names the standard tasks results are
-reported on: objective, budget, seeds, and the best known value or reference point.
+Other libraries' optimisers run on the same [`Problem`][anb.search.Problem] through adapters,
+each imported on its own and installed by the extra of its name:
+[`anb.search.optuna_adapter`][anb.search.optuna_adapter],
+[`anb.search.pymoo_adapter`][anb.search.pymoo_adapter],
+[`anb.search.nevergrad_adapter`][anb.search.nevergrad_adapter] (what they share:
+[`anb.search.external`][anb.search.external]). [`anb.search.tasks`][anb.search.tasks] names the
+standard tasks results are reported on: objective, budget, seeds, and the best known value or
+reference point.
 
-May import: :mod:`anb.surrogates` (the objectives query ``ANBEnsemble``) and :mod:`anb.data`.
+May import: `anb.surrogates` (the objectives query `ANBEnsemble`) and `anb.data`.
+
+Examples
+--------
+```python
+from anb.search import make_objective, regularized_evolution, random_search, nsga2
+accuracy = make_objective()                                  # ImageNet top-1, maximised
+latency = make_objective("zcu102", "latency")                # minimised
+trajectory = regularized_evolution(accuracy, budget=1000, seed=0)
+trajectory["best"].iloc[-1]                                  # best accuracy after 1,000 queries
+result = nsga2([accuracy, latency], budget=1000, seed=0)
+result.front, result.hypervolume, result.reference
+```
 """
 
 from anb.search.constraints import (

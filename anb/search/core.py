@@ -1,9 +1,9 @@
 """The machinery every search shares: sampling, mutation, neighbourhoods, and the query log.
 
-A :class:`Problem` is what a search is run on: one or more objectives and optional
+A `Problem` is what a search is run on: one or more objectives and optional
 constraints. It evaluates whole batches of encoded architectures (one ensemble query per
 objective per batch) and logs every query, in order, so a run's trajectory is the log itself.
-Architectures are identified by :func:`architecture_ids` (a unique int64), which is how
+Architectures are identified by `architecture_ids` (a unique int64), which is how
 searches avoid spending queries on architectures they have already seen.
 """
 
@@ -100,9 +100,44 @@ def search_space() -> SearchSpace:
 class Problem:
     """Objectives (maximised by score) and constraints, evaluated in batches and logged.
 
-    ``noisy=True`` makes the search see one draw from each ensemble's predictive distribution
-    per query (as :meth:`anb.ANBEnsemble.query_noise`), drawn from the run's generator; the log keeps the
-    mean and std too. Constraints are judged on the surrogates' means.
+    A problem is what a search is run on. It evaluates whole batches of encoded architectures
+    (one ensemble query per objective per batch) and logs every query, in order, so a run's
+    trajectory is the log itself. Architectures are identified by
+    [`architecture_ids`][configurationspaces.efficientnet_encoding.architecture_ids] (a unique
+    int64), which is how searches avoid spending queries on architectures they have already
+    seen. Constraints are judged on the surrogates' means.
+
+    Parameters
+    ----------
+    objectives : Objective, ANBEnsemble or list of them
+        One objective or several, each an [`Objective`][anb.search.Objective] or an
+        [`ANBEnsemble`][anb.ANBEnsemble] (loaded, and maximised or minimised as its metric
+        says). The first is the one a single-objective search optimises.
+    constraints : sequence of CostBound or DeviceBound, default ()
+        Bounds such as `max_macs(400)` or `min_throughput("a100", 2000)`.
+    noisy : bool, default False
+        `True` makes the search see one draw from each ensemble's predictive distribution per
+        query (as [`ANBEnsemble.query_noise`][anb.ANBEnsemble.query_noise]), drawn from the
+        run's generator; the log keeps the mean and std too.
+    rng : numpy.random.Generator or None, default None
+        The run's generator (sampling, mutation, noise); `None` makes an unseeded one.
+
+    Attributes
+    ----------
+    objectives : list of Objective
+        The objectives, in the order given.
+    constraints : tuple
+        The constraints, in the order given.
+    n_queries : int
+        How many architectures have been evaluated so far.
+
+    Raises
+    ------
+    ValueError
+        When two objectives have the same name, or `noisy` is not a bool.
+    TypeError
+        When an objective is neither an `Objective` nor an `ANBEnsemble`, or a constraint is
+        not a bound.
     """
 
     def __init__(self, objectives, constraints=(), noisy: bool = False, rng: np.random.Generator | None = None):
@@ -126,19 +161,67 @@ class Problem:
 
     @property
     def analytic_constraints(self):
+        """The constraints checked without a query (the MACs and parameter bounds)."""
         return [c for c in self.constraints if c.analytic]
 
     def analytic_feasible(self, encoded: np.ndarray) -> np.ndarray:
+        """Which architectures satisfy every analytic constraint, without a query.
+
+        Parameters
+        ----------
+        encoded : numpy.ndarray
+            An `(n, 28)` encoded batch.
+
+        Returns
+        -------
+        numpy.ndarray
+            An `(n,)` bool mask.
+        """
         mask = np.ones(len(encoded), dtype=bool)
         for constraint in self.analytic_constraints:
             mask &= constraint.satisfied(constraint.values(encoded))
         return mask
 
     def seen(self, ids: np.ndarray) -> np.ndarray:
+        """Which architectures have been queried already.
+
+        Parameters
+        ----------
+        ids : numpy.ndarray
+            Architecture ids, as
+            [`architecture_ids`][configurationspaces.efficientnet_encoding.architecture_ids]
+            gives them.
+
+        Returns
+        -------
+        numpy.ndarray
+            A bool mask, `True` for the ids in the log.
+        """
         return np.fromiter((int(i) in self._index for i in ids), dtype=bool, count=len(ids))
 
     def sample(self, n: int, exclude: set | None = None) -> np.ndarray:
-        """``n`` distinct, unseen, analytically feasible uniform draws (always drawn in rounds of ``max(n, 256)``)."""
+        """Distinct, unseen, analytically feasible uniform draws.
+
+        They are always drawn in rounds of `max(n, 256)`, at most 200 rounds.
+
+        Parameters
+        ----------
+        n : int
+            How many architectures to draw.
+        exclude : set of int or None, default None
+            Architecture ids not to draw, besides the ones already queried.
+
+        Returns
+        -------
+        numpy.ndarray
+            An `(n, 28)` encoded batch (not queried).
+
+        Raises
+        ------
+        ValueError
+            When fewer than `n` architectures satisfying the analytic constraints are found:
+            the bound is too tight.
+        """
         out, taken = [], set(exclude or ())
         size = max(n, 256)
         for _ in range(MAX_DRAW_ROUNDS):
@@ -165,10 +248,20 @@ class Problem:
     # -- queries -----------------------------------------------------------------------------
 
     def evaluate(self, encoded: np.ndarray) -> np.ndarray:
-        """Query a batch (one ensemble call per objective and per device constraint); log it; return fitness.
+        """Query a batch (one ensemble call per objective and per device constraint), log it, return fitness.
 
-        Fitness is the first objective's score (observed, so noisy when ``noisy``) for feasible
-        rows and :data:`INFEASIBLE_FITNESS` minus the relative violation for the others.
+        Parameters
+        ----------
+        encoded : numpy.ndarray
+            An `(n, 28)` encoded batch.
+
+        Returns
+        -------
+        numpy.ndarray
+            The `(n,)` fitness: the first objective's score (observed, so noisy when `noisy`)
+            for feasible rows and `INFEASIBLE_FITNESS` (-1e12) minus the relative violation for
+            the others, so infeasible rows rank below every feasible one, the further from
+            feasible the lower.
         """
         encoded = np.asarray(encoded, dtype=np.float64)
         n = len(encoded)
@@ -204,7 +297,18 @@ class Problem:
         return fitness
 
     def fitness_of(self, ids: np.ndarray) -> np.ndarray:
-        """Logged fitness of already queried architectures (NaN for unseen ones)."""
+        """Logged fitness of already queried architectures.
+
+        Parameters
+        ----------
+        ids : numpy.ndarray
+            Architecture ids.
+
+        Returns
+        -------
+        numpy.ndarray
+            The fitness each was first logged with; NaN for unseen ones.
+        """
         if not self._fitness:
             return np.full(len(ids), np.nan)
         every = np.concatenate(self._fitness)
@@ -212,8 +316,26 @@ class Problem:
         return np.array([every[r] if r >= 0 else np.nan for r in rows])
 
     def latest(self, name: str) -> np.ndarray:
-        """Column ``name`` of the latest evaluated batch: ``"scores"`` (one column per objective,
-        larger is better), an objective's name (its means), a constraint's column, ``"fitness"``."""
+        """A column of the latest evaluated batch.
+
+        Parameters
+        ----------
+        name : str
+            `"scores"` (one column per objective, larger is better), an objective's name (its
+            means), a constraint's column, or `"fitness"`.
+
+        Returns
+        -------
+        numpy.ndarray
+            That column of the latest batch.
+
+        Raises
+        ------
+        RuntimeError
+            When no batch has been evaluated yet.
+        KeyError
+            When the batch has no column `name`.
+        """
         if not self._batches:
             raise RuntimeError("no batch has been evaluated yet")
         return self._batches[-1][name]
@@ -221,13 +343,43 @@ class Problem:
     # -- the log -----------------------------------------------------------------------------
 
     def column(self, name: str) -> np.ndarray:
+        """A column of the whole log, every batch in order.
+
+        Parameters
+        ----------
+        name : str
+            A column as [`latest`][anb.search.Problem.latest] names them.
+
+        Returns
+        -------
+        numpy.ndarray
+            The column over every query so far (empty before the first).
+        """
         return np.concatenate([b[name] for b in self._batches]) if self._batches else np.empty(0)
 
     def encoded(self) -> np.ndarray:
+        """Every queried architecture, in order.
+
+        Returns
+        -------
+        numpy.ndarray
+            An `(n_queries, 28)` encoded matrix.
+        """
         return np.concatenate([b["encoded"] for b in self._batches]) if self._batches else np.empty((0, self.space.width))
 
     def log(self) -> pd.DataFrame:
-        """Every query in order: index, architecture, predicted values, constraint values, feasibility."""
+        """Every query in order: index, architecture, predicted values, constraint values, feasibility.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns `query` (1, 2, ...), `arch_id`, `architecture`
+            (`[[e x7], [k x7], [l x7], [se x7]]`), `<objective>` and `<objective>_std` per
+            objective (and `<objective>_observed` when `noisy`), one column per constraint and
+            `feasible` when there are constraints. `attrs` holds the encoded matrix
+            (`"encoded"`), `"objectives"`, `"directions"`, `"constraints"`, `"noisy"` and the
+            wall time (`"seconds"`).
+        """
         encoded = self.encoded()
         frame = pd.DataFrame({"query": np.arange(1, len(encoded) + 1), "arch_id": self.column("arch_id").astype(np.int64)})
         frame["architecture"] = block_lists(encoded)

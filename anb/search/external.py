@@ -2,7 +2,7 @@
 
 The space as each library declares it (every hyperparameter with its choices, in anb's column
 order), a trial's values turned into anb's encoding, and one batch's scores and constraint
-violations, evaluated through a :class:`~anb.search.core.Problem` so that every query is logged
+violations, evaluated through a [`Problem`][anb.search.Problem] so that every query is logged
 as anb's own searches log theirs (the trajectory, the regret and the front come from the log).
 """
 
@@ -19,7 +19,25 @@ from configurationspaces.efficientnet_encoding import default_layout, encode
 
 
 def import_library(module: str, extra: str) -> ModuleType:
-    """The optional library ``module``; ImportError naming the anb extra that installs it."""
+    """Import an optional library, or say which anb extra installs it.
+
+    Parameters
+    ----------
+    module : str
+        The module to import, e.g. `"optuna"` or `"pymoo.core.problem"`.
+    extra : str
+        The anb extra that installs it, e.g. `"optuna"`.
+
+    Returns
+    -------
+    types.ModuleType
+        The module.
+
+    Raises
+    ------
+    ImportError
+        When it is not installed, naming `pip install 'anb[<extra>]'`.
+    """
     try:
         return importlib.import_module(module)
     except ImportError as exc:
@@ -27,23 +45,61 @@ def import_library(module: str, extra: str) -> ModuleType:
 
 
 def named_choices() -> dict[str, tuple]:
-    """Every hyperparameter (``block0_e`` ... ``block6_se``) and its choices, in anb's column order."""
+    """Every hyperparameter and its choices, in anb's column order.
+
+    Returns
+    -------
+    dict of str to tuple
+        `block0_e` ... `block6_se`, each with the values it may take.
+    """
     layout = default_layout()
     return dict(zip(layout.names, layout.choices))
 
 
 def encode_values(values: Mapping) -> np.ndarray:
-    """A trial's ``{hyperparameter: value}`` as one encoded row ``(1, 28)``; a value outside the
-    space, a missing or an unknown hyperparameter is a ValueError naming what is allowed."""
+    """A trial's values as one encoded row.
+
+    Parameters
+    ----------
+    values : Mapping
+        `{hyperparameter: value}` for every hyperparameter of
+        [`named_choices`][anb.search.external.named_choices].
+
+    Returns
+    -------
+    numpy.ndarray
+        The `(1, 28)` encoded row.
+
+    Raises
+    ------
+    ValueError
+        For a value outside the space, or a missing or unknown hyperparameter, naming what is
+        allowed.
+    TypeError
+        When `values` is not a mapping.
+    """
     if not isinstance(values, Mapping):
         raise TypeError(f"a trial's values must be a mapping of hyperparameter to value; got {type(values).__name__}")
     return encode([dict(values)])
 
 
 def evaluate(problem: Problem, encoded: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(scores, violations)`` of an encoded batch: ``(n, n_objectives)`` scores (larger is
-    better, the values the search sees) and ``(n, n_constraints)`` relative violations (0:
-    satisfied)."""
+    """Query an encoded batch through a problem (which logs it) and return what an optimiser sees.
+
+    Parameters
+    ----------
+    problem : Problem
+        The [`Problem`][anb.search.Problem] that queries and logs.
+    encoded : numpy.ndarray
+        An `(n, 28)` encoded batch.
+
+    Returns
+    -------
+    scores : numpy.ndarray
+        `(n, n_objectives)`: larger is better, the values the search sees.
+    violations : numpy.ndarray
+        `(n, n_constraints)` relative violations (0: satisfied).
+    """
     problem.evaluate(encoded)
     violations = [constraint.violation(problem.latest(constraint.column)) for constraint in problem.constraints]
     return problem.latest("scores"), np.column_stack(violations) if violations else np.zeros((len(encoded), 0))

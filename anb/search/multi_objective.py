@@ -4,16 +4,16 @@ Internally every objective is a *score* to maximise (latency enters negated); po
 fronts and reference points given to or returned by the public functions are in the
 objectives' own units.
 
-* :func:`non_dominated_mask`, :func:`non_dominated_sort`, :func:`crowding_distance` and
-  :func:`hypervolume_2d` work on score matrices (larger is better in every column).
-* :func:`mo_random_search` and :func:`nsga2` (NSGA-II: non-dominated sorting and crowding,
+* `non_dominated_mask`, `non_dominated_sort`, `crowding_distance` and
+  `hypervolume_2d` work on score matrices (larger is better in every column).
+* `mo_random_search` and `nsga2` (NSGA-II: non-dominated sorting and crowding,
   binary tournaments, uniform crossover and one mutation per child) return a
-  :class:`ParetoResult`: every query with the hypervolume reached so far, the non-dominated
+  `ParetoResult`: every query with the hypervolume reached so far, the non-dominated
   set of all queried architectures, its hypervolume and the reference point it is measured
   against. Fronts and hypervolumes are computed on the ensembles' mean predictions.
-* The default reference point (:func:`default_reference`) is the nadir of 10,000 uniformly
+* The default reference point (`default_reference`) is the nadir of 10,000 uniformly
   random architectures (seed 0): the lowest accuracy, the lowest throughput or the highest
-  latency the surrogates predict for them. Pass ``reference=`` to state another.
+  latency the surrogates predict for them. Pass `reference=` to state another.
 """
 
 from __future__ import annotations
@@ -46,6 +46,21 @@ def non_dominated_mask(points) -> np.ndarray:
     """True for the rows no other row dominates (>= in every column and > in one).
 
     Equal rows do not dominate each other, so duplicates of a front point are all kept.
+
+    Parameters
+    ----------
+    points : array_like
+        An `(n, m)` matrix of scores, larger is better in every column.
+
+    Returns
+    -------
+    numpy.ndarray
+        An `(n,)` bool mask of the non-dominated rows.
+
+    Raises
+    ------
+    ValueError
+        When `points` is not two-dimensional.
     """
     points = _as_points(points)
     n = len(points)
@@ -90,9 +105,26 @@ def crowding_distance(points) -> np.ndarray:
 
 
 def hypervolume_2d(points, reference) -> float:
-    """Area dominated by ``points`` and bounded below by ``reference`` (both columns maximised).
+    """Area dominated by `points` and bounded below by `reference` (both columns maximised).
 
     Points that do not strictly dominate the reference add nothing.
+
+    Parameters
+    ----------
+    points : array_like
+        An `(n, 2)` matrix of scores (a minimised objective enters negated).
+    reference : array_like
+        The reference point, 2 scores.
+
+    Returns
+    -------
+    float
+        The hypervolume; 0.0 when no point dominates the reference.
+
+    Raises
+    ------
+    ValueError
+        When `points` is not `(n, 2)` or `reference` is not 2 values.
     """
     points = _as_points(points)
     reference = np.asarray(reference, dtype=np.float64)
@@ -129,9 +161,26 @@ def hypervolume_trajectory(points, reference) -> np.ndarray:
 
 @dataclass
 class ParetoResult:
-    """A multi-objective run: ``history`` (every query, with ``hypervolume`` so far), ``front``
-    (the non-dominated queried architectures, by the first objective, best first),
-    ``hypervolume`` of the front against ``reference`` (objective units)."""
+    """A multi-objective run: every query, the front, and its hypervolume against a reference.
+
+    Fronts and hypervolumes are computed on the ensembles' mean predictions.
+
+    Attributes
+    ----------
+    history : pandas.DataFrame
+        Every query (the columns of [`Problem.log`][anb.search.Problem.log]), with
+        `hypervolume`, the hypervolume reached so far.
+    front : pandas.DataFrame
+        The non-dominated queried architectures, by the first objective, best first.
+    hypervolume : float
+        The hypervolume of the front against `reference`.
+    reference : tuple of float
+        The reference point, in the objectives' units.
+    objectives : list of str
+        The objectives' names (columns of `history` and `front`).
+    directions : list of str
+        `"max"` or `"min"` per objective.
+    """
 
     history: pd.DataFrame
     front: pd.DataFrame
@@ -141,7 +190,13 @@ class ParetoResult:
     directions: list[str] = field(default_factory=list)
 
     def front_points(self) -> np.ndarray:
-        """The front in objective units, ``(n, 2)``."""
+        """The front in objective units.
+
+        Returns
+        -------
+        numpy.ndarray
+            An `(n, 2)` matrix, one column per objective.
+        """
         return self.front[self.objectives].to_numpy(float)
 
 
@@ -198,7 +253,35 @@ def _setup(objectives, reference, noisy, seed) -> tuple[Problem, tuple]:
 
 def mo_random_search(objectives, budget: int, seed: int | None = 0, reference=None, batch_size: int = 100,
                      noisy: bool = False) -> ParetoResult:
-    """Uniform random architectures (``batch_size`` per query call); the front of all of them."""
+    """Uniform random architectures (`batch_size` per query call); the front of all of them.
+
+    Parameters
+    ----------
+    objectives : list of Objective or ANBEnsemble
+        Two objectives, e.g. accuracy and a device metric.
+    budget : int
+        The number of queries, at least 1.
+    seed : int or None, default 0
+        Seeds the run's generator; `None` is unseeded.
+    reference : tuple of float or None, default None
+        The reference point, in the objectives' units; `None` is the nadir of 10,000 uniformly
+        random architectures (seed 0).
+    batch_size : int, default 100
+        Architectures per query call.
+    noisy : bool, default False
+        Whether the search sees noisy draws (the front is still computed on the means).
+
+    Returns
+    -------
+    ParetoResult
+        Every query, the front and its hypervolume.
+
+    Raises
+    ------
+    ValueError
+        Unless there are exactly two objectives and a reference of two values; for a budget
+        that is not an integer of at least 1 or a seed that is not a non-negative integer.
+    """
     budget = check_budget(budget)
     problem, reference = _setup(objectives, reference, noisy, seed)
     while problem.n_queries < budget:
@@ -221,10 +304,48 @@ def nsga2(objectives, budget: int, seed: int | None = 0, reference=None, populat
           crossover_prob: float = 0.5, noisy: bool = False) -> ParetoResult:
     """NSGA-II (Deb et al., 2002) on the encoded space.
 
-    Each generation breeds ``population_size`` children, queried in one call: parents by
+    Each generation breeds `population_size` children, queried in one call: parents by
     binary tournament on (front, crowding), uniform crossover of two parents with probability
-    ``crossover_prob``, then one mutation (to an unseen architecture). Parents and children
+    `crossover_prob`, then one mutation (to an unseen architecture). Parents and children
     compete, and fronts fill the next population, the last front by crowding distance.
+
+    Parameters
+    ----------
+    objectives : list of Objective or ANBEnsemble
+        Two objectives, e.g. accuracy and a device metric.
+    budget : int
+        The number of queries, at least 1.
+    seed : int or None, default 0
+        Seeds the run's generator; `None` is unseeded.
+    reference : tuple of float or None, default None
+        The reference point, in the objectives' units; `None` is the nadir of 10,000 uniformly
+        random architectures (seed 0).
+    population_size : int, default 50
+        The population's size and the children per generation, at least 4.
+    crossover_prob : float, default 0.5
+        The probability that a child is a uniform crossover of its two parents.
+    noisy : bool, default False
+        Whether the search sees noisy draws (the front is still computed on the means).
+
+    Returns
+    -------
+    ParetoResult
+        Every query, the front and its hypervolume.
+
+    Raises
+    ------
+    ValueError
+        Unless there are exactly two objectives and a reference of two values; for a budget
+        that is not an integer of at least 1 or a seed that is not a non-negative integer., or when
+        `population_size < 4`.
+
+    Examples
+    --------
+    ```python
+    from anb.search import make_objective, nsga2
+    result = nsga2([make_objective(), make_objective("zcu102", "latency")], budget=1000, seed=0)
+    result.front, result.hypervolume, result.reference
+    ```
     """
     budget = check_budget(budget)
     if population_size < 4:
@@ -265,7 +386,41 @@ MO_ALGORITHMS = {"random_search": mo_random_search, "nsga2": nsga2}
 def pareto_search(device: str, metric: str | None = None, budget: int = 1000, seed: int | None = 0,
                   algorithm: str = "nsga2", model: str = "xgb", reference=None, objectives=None,
                   **options) -> ParetoResult:
-    """Accuracy against ``device``'s ``metric`` with one of :data:`MO_ALGORITHMS` (``"rs"`` too)."""
+    """Accuracy against `device`'s `metric` with a multi-objective search.
+
+    Parameters
+    ----------
+    device : str
+        A device's name.
+    metric : str or None, default None
+        The device's metric; `None` takes its only one.
+    budget : int, default 1000
+        The number of queries, at least 1.
+    seed : int or None, default 0
+        Seeds the run's generator.
+    algorithm : {"nsga2", "random_search", "ea", "rs"}, default "nsga2"
+        [`nsga2`][anb.search.nsga2] (`"ea"`) or
+        [`mo_random_search`][anb.search.mo_random_search] (`"random_search"`, `"rs"`).
+    model : str, default "xgb"
+        The model family of both ensembles.
+    reference : tuple of float or None, default None
+        The reference point (accuracy, device metric); `None` is the default nadir.
+    objectives : list of Objective or None, default None
+        The two objectives to use instead of accuracy and `device`'s `metric`.
+    **options
+        The algorithm's own settings (`population_size`, `batch_size`, `noisy`...).
+
+    Returns
+    -------
+    ParetoResult
+        Every query, the front and its hypervolume.
+
+    Raises
+    ------
+    ValueError
+        For an unknown algorithm (naming the ones there are), device, metric or model, and
+        as the algorithm raises.
+    """
     name = {"rs": "random_search", "ea": "nsga2"}.get(algorithm, algorithm)
     if name not in MO_ALGORITHMS:
         raise ValueError(f"unknown algorithm {algorithm!r}; choose one of {', '.join(MO_ALGORITHMS)}")

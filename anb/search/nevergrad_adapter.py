@@ -1,17 +1,21 @@
-"""anb as a Nevergrad function and parametrization (the ``nevergrad`` extra).
+"""anb as a Nevergrad function and parametrization (the `nevergrad` extra).
 
-    import nevergrad as ng
-    from anb.search import Problem, make_objective
-    from anb.search.nevergrad_adapter import NevergradLoss, nevergrad_parametrization
-    loss = NevergradLoss(Problem(make_objective()))
-    optimizer = ng.optimizers.NGOpt(parametrization=nevergrad_parametrization(seed=0), budget=1000)
-    optimizer.minimize(loss)
-
-The parametrization is a ``Dict`` of one ``Choice`` per hyperparameter, with the space's own
+The parametrization is a `Dict` of one `Choice` per hyperparameter, with the space's own
 choices, so a candidate's value is an architecture as anb names it. The loss is each objective's
 score negated (Nevergrad minimises); with several objectives, their list (Nevergrad's
-multi-objective mode). Constraints: after a call, ``loss.last_violations`` holds that candidate's
-relative violations, for ``optimizer.tell(candidate, value, constraint_violation=...)``.
+multi-objective mode). Constraints: after a call, `loss.last_violations` holds that candidate's
+relative violations, for `optimizer.tell(candidate, value, constraint_violation=...)`.
+
+Examples
+--------
+```python
+import nevergrad as ng
+from anb.search import Problem, make_objective
+from anb.search.nevergrad_adapter import NevergradLoss, nevergrad_parametrization
+loss = NevergradLoss(Problem(make_objective()))
+optimizer = ng.optimizers.NGOpt(parametrization=nevergrad_parametrization(seed=0), budget=1000)
+optimizer.minimize(loss)
+```
 """
 
 from __future__ import annotations
@@ -28,8 +32,24 @@ ng = import_library("nevergrad", "nevergrad")
 
 
 def nevergrad_parametrization(seed: int | None = None):
-    """Every hyperparameter as a Nevergrad ``Choice`` of its choices, in a ``Dict``; ``seed``
-    seeds its random state (a run's reproducibility)."""
+    """Every hyperparameter as a Nevergrad `Choice` of its choices, in a `Dict`.
+
+    Parameters
+    ----------
+    seed : int or None, default None
+        Seeds the parametrization's random state (a run's reproducibility); `None` leaves it
+        unseeded.
+
+    Returns
+    -------
+    nevergrad.p.Dict
+        One `Choice` per hyperparameter, in anb's column order.
+
+    Raises
+    ------
+    ValueError
+        When `seed` is neither `None` nor a non-negative integer.
+    """
     parametrization = ng.p.Dict(**{name: ng.p.Choice(list(choices)) for name, choices in named_choices().items()})
     seed = check_seed(seed)
     if seed is not None:
@@ -38,7 +58,28 @@ def nevergrad_parametrization(seed: int | None = None):
 
 
 class NevergradLoss:
-    """``optimizer.minimize(NevergradLoss(problem))``: one candidate, one architecture, one logged query."""
+    """`optimizer.minimize(NevergradLoss(problem))`: one candidate, one architecture, one logged query.
+
+    Called with a candidate's value (`{hyperparameter: value}`), it queries the architecture
+    through `problem` and returns the objective's score negated (a list, one per objective,
+    with several).
+
+    Parameters
+    ----------
+    problem : Problem
+        The [`Problem`][anb.search.Problem] that queries and logs.
+
+    Attributes
+    ----------
+    last_violations : list of float
+        The latest candidate's relative constraint violations (0: satisfied), for
+        `optimizer.tell(candidate, value, constraint_violation=...)`.
+
+    Raises
+    ------
+    TypeError
+        When `problem` is not an `anb.search.Problem`.
+    """
 
     def __init__(self, problem: Problem):
         if not isinstance(problem, Problem):
@@ -48,6 +89,18 @@ class NevergradLoss:
         self.last_violations: list[float] = []
 
     def __call__(self, values: Mapping) -> float | list[float]:
+        """Evaluate one candidate.
+
+        Parameters
+        ----------
+        values : Mapping
+            The candidate's value: `{hyperparameter: value}`.
+
+        Returns
+        -------
+        float or list of float
+            The loss: the score negated, or one per objective.
+        """
         scores, violations = evaluate(self.problem, encode_values(values))
         self.last_violations = violations[0].tolist()
         losses = (-scores[0]).tolist()

@@ -1,11 +1,11 @@
 """What a search optimises: surrogate targets with a direction, and the analytic cost terms.
 
-An :class:`Objective` wraps one :class:`anb.ANBEnsemble` (accuracy, or one metric of one device)
+An `Objective` wraps one `anb.ANBEnsemble` (accuracy, or one metric of one device)
 and knows whether larger is better: accuracy and throughput are maximised, latency minimised.
 Search code works on a *score*, the value with its sign flipped when smaller is better, so every
 algorithm maximises.
 
-Everything takes and returns the encoded ``(n, 28)`` matrix of choice indices: one query of
+Everything takes and returns the encoded `(n, 28)` matrix of choice indices: one query of
 the ensemble per batch of architectures, never one per architecture.
 """
 
@@ -36,7 +36,24 @@ def metric_is_maximised(metric: str | None, unit: str | None = None) -> bool:
 
 @dataclass
 class Objective:
-    """One surrogate target to optimise; ``maximize`` says which way is better."""
+    """One surrogate target to optimise, and which way is better.
+
+    An objective wraps one [`ANBEnsemble`][anb.ANBEnsemble] (accuracy, or one metric of one
+    device). Search code works on a *score*, the value with its sign flipped when smaller is
+    better, so every algorithm maximises. Everything takes and returns the encoded `(n, 28)`
+    matrix of choice indices: one query of the ensemble per batch of architectures, never one
+    per architecture. [`make_objective`][anb.search.make_objective] makes one.
+
+    Attributes
+    ----------
+    ensemble : ANBEnsemble
+        The ensemble queried, loaded.
+    maximize : bool, default True
+        Whether larger is better: `True` for accuracy and throughput, `False` for latency.
+    name : str, default ""
+        The objective's name in a search's log; empty takes the target's label (`"accuracy"`,
+        `"zcu102/latency"`).
+    """
 
     ensemble: ANBEnsemble
     maximize: bool = True
@@ -48,37 +65,88 @@ class Objective:
 
     @classmethod
     def from_ensemble(cls, ensemble: ANBEnsemble) -> Objective:
+        """The objective of an ensemble, in its metric's direction.
+
+        Parameters
+        ----------
+        ensemble : ANBEnsemble
+            The ensemble (loaded).
+
+        Returns
+        -------
+        Objective
+            Maximised for accuracy and throughput, minimised for latency (or a time or energy
+            unit).
+        """
         target = ensemble.target
         return cls(ensemble, metric_is_maximised(target.metric, target.unit if target.device else None))
 
     @property
     def unit(self) -> str:
+        """The target's unit: `"%"`, `"images/s"`, `"ms"`."""
         return self.ensemble.target.unit
 
     @property
     def label(self) -> str:
-        """For axes: ``accuracy (%)``, ``zcu102 latency (ms)``."""
+        """For axes: `accuracy (%)`, `zcu102 latency (ms)`."""
         target = self.ensemble.target
         what = "accuracy" if target.device is None else f"{target.device} {target.metric}"
         return f"{what} ({self.unit})"
 
     @property
     def direction(self) -> str:
+        """`"max"` or `"min"`."""
         return "max" if self.maximize else "min"
 
     def predict(self, encoded: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(mean, std)`` of the ensemble on an encoded batch (one call for the whole batch)."""
+        """The ensemble's mean and std on an encoded batch (one call for the whole batch).
+
+        Parameters
+        ----------
+        encoded : numpy.ndarray
+            An `(n, 28)` encoded batch.
+
+        Returns
+        -------
+        mean : numpy.ndarray
+            Shape `(n,)`, in the objective's unit.
+        std : numpy.ndarray
+            Shape `(n,)`: the calibrated predictive std.
+        """
         encoded = np.asarray(encoded, dtype=np.float64)
         if len(encoded) == 0:
             return np.empty(0), np.empty(0)
         return self.ensemble.query(encoded)
 
     def score(self, values) -> np.ndarray:
-        """Values turned into "larger is better"."""
+        """Values turned into "larger is better".
+
+        Parameters
+        ----------
+        values : array_like
+            Values in the objective's unit.
+
+        Returns
+        -------
+        numpy.ndarray
+            The values, negated when the objective is minimised.
+        """
         values = np.asarray(values, dtype=np.float64)
         return values if self.maximize else -values
 
     def unscore(self, scores) -> np.ndarray:
+        """Scores turned back into values: the inverse of [`score`][anb.search.Objective.score].
+
+        Parameters
+        ----------
+        scores : array_like
+            Scores (larger is better).
+
+        Returns
+        -------
+        numpy.ndarray
+            The values in the objective's unit.
+        """
         return self.score(scores)  # the sign flip is its own inverse
 
     def __repr__(self) -> str:
@@ -87,10 +155,40 @@ class Objective:
 
 def make_objective(device: str | None = None, metric: str | None = None, model: str = "xgb",
                    ensemble: ANBEnsemble | None = None, **ensemble_kwargs) -> Objective:
-    """An objective for accuracy (no ``device``) or a device metric, or around a given ensemble.
+    """An objective for accuracy (no `device`) or a device metric, or around a given ensemble.
 
-    ``ensemble_kwargs`` go to :class:`anb.ANBEnsemble` (``n_members``, ``cache_dir``,
-    ``progress``...). Pass ``ensemble=`` to reuse one already loaded.
+    Parameters
+    ----------
+    device : str or None, default None
+        A device's name; `None` is accuracy.
+    metric : str or None, default None
+        The device's metric (`"throughput"`, `"latency"`); `None` takes its only one.
+    model : str, default "xgb"
+        The model family of the ensemble.
+    ensemble : ANBEnsemble or None, default None
+        An ensemble to reuse (loaded here if it is not yet); `device`, `metric`, `model` and
+        `ensemble_kwargs` are then ignored.
+    **ensemble_kwargs
+        Go to [`ANBEnsemble`][anb.ANBEnsemble] (`n_members`, `cache_dir`, `progress`...);
+        `progress` defaults to `False` here.
+
+    Returns
+    -------
+    Objective
+        Maximised for accuracy and throughput, minimised for latency.
+
+    Raises
+    ------
+    ValueError
+        For an unknown model, device or metric, naming the ones there are.
+
+    Examples
+    --------
+    ```python
+    from anb.search import make_objective
+    accuracy = make_objective()                       # ImageNet top-1, maximised
+    latency = make_objective("zcu102", "latency")     # minimised
+    ```
     """
     if ensemble is None:
         ensemble_kwargs.setdefault("progress", False)

@@ -1,16 +1,20 @@
-"""anb as a pymoo ``Problem`` (the ``pymoo`` extra): integer variables, objectives minimised,
-constraints as ``G <= 0``.
+"""anb as a pymoo `Problem` (the `pymoo` extra): integer variables, objectives minimised,
+constraints as `G <= 0`.
 
-    from pymoo.algorithms.moo.nsga2 import NSGA2
-    from pymoo.optimize import minimize
-    from anb.search import Problem, make_objective
-    from anb.search.pymoo_adapter import PymooProblem, integer_operators
-    problem = PymooProblem(Problem([make_objective(), make_objective("zcu102", "latency")]))
-    minimize(problem, NSGA2(pop_size=50, **integer_operators()), ("n_evals", 1000), seed=0)
+Variable `j` is the choice index of anb's column `j` (`0..n_choices[j] - 1`): a row of `X`
+is an encoded architecture. `F` holds each objective's score negated (pymoo minimises:
+`-accuracy`, `+latency`), `G` each constraint's relative violation (0 when satisfied).
 
-Variable ``j`` is the choice index of anb's column ``j`` (``0..n_choices[j] - 1``): a row of ``X``
-is an encoded architecture. ``F`` holds each objective's score negated (pymoo minimises:
-``-accuracy``, ``+latency``), ``G`` each constraint's relative violation (0 when satisfied).
+Examples
+--------
+```python
+from pymoo.algorithms.moo.nsga2 import NSGA2
+from pymoo.optimize import minimize
+from anb.search import Problem, make_objective
+from anb.search.pymoo_adapter import PymooProblem, integer_operators
+problem = PymooProblem(Problem([make_objective(), make_objective("zcu102", "latency")]))
+minimize(problem, NSGA2(pop_size=50, **integer_operators()), ("n_evals", 1000), seed=0)
+```
 """
 
 from __future__ import annotations
@@ -25,7 +29,29 @@ pymoo_problem = import_library("pymoo.core.problem", "pymoo")
 
 
 class PymooProblem(pymoo_problem.Problem):
-    """A batch of pymoo's is one query of each ensemble, logged by ``problem``."""
+    """anb's problem as a pymoo `Problem`: a batch of pymoo's is one query of each ensemble, logged by `problem`.
+
+    Integer variables, one per column of the encoding (`xl` 0, `xu` `n_choices - 1`); `F` is
+    each objective's score negated, `G` each constraint's relative violation. A variable that
+    is not a whole choice index is refused (a ValueError naming the column and the indices
+    allowed), not rounded into another architecture: use
+    [`integer_operators`][anb.search.pymoo_adapter.integer_operators].
+
+    Parameters
+    ----------
+    problem : Problem
+        The [`Problem`][anb.search.Problem] that queries and logs.
+
+    Attributes
+    ----------
+    anb_problem : Problem
+        `problem`, whose log is the run's trajectory.
+
+    Raises
+    ------
+    TypeError
+        When `problem` is not an `anb.search.Problem`.
+    """
 
     def __init__(self, problem: Problem):
         if not isinstance(problem, Problem):
@@ -45,7 +71,14 @@ class PymooProblem(pymoo_problem.Problem):
 
 
 def integer_operators() -> dict:
-    """Sampling, crossover and mutation that keep every variable a whole choice index."""
+    """Sampling, crossover and mutation that keep every variable a whole choice index.
+
+    Returns
+    -------
+    dict
+        `sampling` (integer random sampling), `crossover` (SBX) and `mutation` (polynomial),
+        the last two with rounding repair: keyword arguments of a pymoo algorithm.
+    """
     sampling = import_library("pymoo.operators.sampling.rnd", "pymoo")
     crossover = import_library("pymoo.operators.crossover.sbx", "pymoo")
     mutation = import_library("pymoo.operators.mutation.pm", "pymoo")

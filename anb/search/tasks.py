@@ -1,27 +1,31 @@
 """Named standard tasks: a fixed objective, budget and seeds, and what a result is measured against.
 
-    from anb.search.tasks import get_task, TASKS
-    task = get_task("accuracy-under-zcu102-latency")
-    problem = task.problem(seed=0)             # an anb.search.Problem: objectives and constraint
-    ...                                        # any optimiser, anb's own or through an adapter
-    task.regret(problem)                       # best known value minus the best found, per query
-
 Three kinds, over the shipped xgb ensembles' means:
 
-* ``accuracy``: top-1 accuracy, maximised; 1,000 queries, seeds 0-9.
-* ``accuracy-under-<device>-<metric>``: accuracy with the device metric bounded (throughput at
+* `accuracy`: top-1 accuracy, maximised; 1,000 queries, seeds 0-9.
+* `accuracy-under-<device>-<metric>`: accuracy with the device metric bounded (throughput at
   least, latency at most, the median of 10,000 uniformly random architectures, seed 0, to two
   significant figures); 1,000 queries, seeds 0-9.
-* ``accuracy-vs-<device>-<metric>``: accuracy and the device metric, two objectives; the
+* `accuracy-vs-<device>-<metric>`: accuracy and the device metric, two objectives; the
   hypervolume against the task's reference point (below the nadir of the same 10,000 random
   architectures, rounded outwards); 1,000 queries, seeds 0-4.
 
-The single-objective tasks' best known value comes from ``anb.optimum`` (branch and bound with a
-time limit, ``benchmarks/task_optima.py``): the best architecture it found and its gap, how far
-the true optimum may lie above it (the full space is not closed yet: docs/optimum.md). Regret
-is measured against that value; it is negative when a search beats it, which means the best
-known value is out of date. The multi-objective tasks have no best known front yet: compare
-hypervolumes at equal budgets.
+The single-objective tasks' best known value comes from [`anb.optimum`][anb.optimum] (branch and
+bound with a time limit, `benchmarks/task_optima.py`): the best architecture it found and its
+gap, how far the true optimum may lie above it (the full space is not closed yet:
+docs/optimum.md). Regret is measured against that value; it is negative when a search beats
+it, which means the best known value is out of date. The multi-objective tasks have no best
+known front yet: compare hypervolumes at equal budgets.
+
+Examples
+--------
+```python
+from anb.search.tasks import get_task, TASKS
+task = get_task("accuracy-under-zcu102-latency")
+problem = task.problem(seed=0)             # an anb.search.Problem: objectives and constraint
+...                                        # any optimiser, anb's own or through an adapter
+task.regret(problem.log())                 # best known value minus the best found, per query
+```
 """
 
 from __future__ import annotations
@@ -42,7 +46,34 @@ ACCURACY = "accuracy"
 
 @dataclass(frozen=True)
 class Task:
-    """A benchmark task; ``device``/``metric`` name the device target (None for ``accuracy``)."""
+    """A benchmark task: its objectives and constraint, budget, seeds and what results are measured against.
+
+    Get one with [`get_task`][anb.search.tasks.get_task]; every task is in
+    [`TASKS`][anb.search.tasks.TASKS].
+
+    Attributes
+    ----------
+    name : str
+        The task's name, e.g. `"accuracy-under-zcu102-latency"`.
+    kind : str
+        `"accuracy"`, `"constrained"` or `"two-objective"`.
+    budget : int
+        Queries per run.
+    seeds : tuple of int
+        The seeds of the runs.
+    device : str or None, default None
+        The device target's device; `None` for `accuracy`.
+    metric : str or None, default None
+        The device target's metric; `None` for `accuracy`.
+    bound : float or None, default None
+        The device metric's bound (`"constrained"`), in its unit.
+    reference : tuple of float or None, default None
+        The reference point, (accuracy, device metric) (`"two-objective"`).
+    best_known : float or None, default None
+        The best known accuracy, % (single-objective tasks).
+    best_known_gap : float or None, default None
+        How far the optimum may lie above `best_known`.
+    """
 
     name: str
     kind: str  # "accuracy", "constrained" or "two-objective"
@@ -56,20 +87,65 @@ class Task:
     best_known_gap: float | None = None  # how far the optimum may lie above best_known
 
     def objectives(self) -> list:
+        """The task's objectives, made from the shipped xgb ensembles.
+
+        Returns
+        -------
+        list of Objective
+            Accuracy, and for a two-objective task the device metric.
+        """
         accuracy = make_objective()
         return [accuracy, make_objective(self.device, self.metric)] if self.kind == "two-objective" else [accuracy]
 
     def constraints(self) -> list:
+        """The task's constraint, if it has one.
+
+        Returns
+        -------
+        list of DeviceBound
+            The device bound of a `"constrained"` task; empty for the others.
+        """
         return [device_bound(self.device, self.bound, self.metric)] if self.kind == "constrained" else []
 
     def problem(self, seed: int) -> Problem:
-        """A fresh :class:`Problem` of this task whose generator is seeded by ``seed``."""
+        """A fresh problem of this task.
+
+        Parameters
+        ----------
+        seed : int
+            Seeds the problem's generator; a non-negative integer (or `None`, unseeded).
+
+        Returns
+        -------
+        Problem
+            A [`Problem`][anb.search.Problem] with the task's objectives and constraint.
+
+        Raises
+        ------
+        ValueError
+            When `seed` is neither `None` nor a non-negative integer.
+        """
         return Problem(self.objectives(), self.constraints(), rng=np.random.default_rng(check_seed(seed)))
 
     def regret(self, log: pd.DataFrame) -> np.ndarray:
-        """Single-objective tasks: after each query of ``log`` (a search's trajectory, or
-        ``Problem.log()``), the best known value minus the best feasible accuracy found so far
-        (NaN until something feasible is found)."""
+        """The regret after each query of a single-objective task's run.
+
+        Parameters
+        ----------
+        log : pandas.DataFrame
+            A search's trajectory, or [`Problem.log()`][anb.search.Problem.log].
+
+        Returns
+        -------
+        numpy.ndarray
+            After each query, the best known value minus the best feasible accuracy found so
+            far (NaN until something feasible is found).
+
+        Raises
+        ------
+        ValueError
+            For a two-objective task (measure it by hypervolume).
+        """
         if self.kind == "two-objective":
             raise ValueError(f"task {self.name!r} has two objectives: measure it by hypervolume")
         accuracy = log[ACCURACY].to_numpy(float)
@@ -77,8 +153,24 @@ class Task:
         return self.best_known - np.fmax.accumulate(np.where(feasible, accuracy, np.nan))
 
     def hypervolume(self, log: pd.DataFrame) -> np.ndarray:
-        """Two-objective tasks: after each query of ``log``, the hypervolume of everything queried
-        so far against the task's reference point."""
+        """The hypervolume after each query of a two-objective task's run.
+
+        Parameters
+        ----------
+        log : pandas.DataFrame
+            A search's history, or [`Problem.log()`][anb.search.Problem.log].
+
+        Returns
+        -------
+        numpy.ndarray
+            After each query, the hypervolume of everything queried so far against the task's
+            reference point.
+
+        Raises
+        ------
+        ValueError
+            For a single-objective task (measure it by regret).
+        """
         if self.kind != "two-objective":
             raise ValueError(f"task {self.name!r} has one objective: measure it by regret")
         objectives = self.objectives()
@@ -121,10 +213,35 @@ def _tasks() -> dict[str, Task]:
 
 
 TASKS = _tasks()
+"""Every standard task by name: `accuracy`, and `accuracy-under-<device>-<metric>` and
+`accuracy-vs-<device>-<metric>` for every metric of the built-in devices."""
 
 
 def get_task(name: str, budget: int | None = None, seeds=None) -> Task:
-    """The task ``name``; ``budget`` and ``seeds`` replace the task's own (a quick run)."""
+    """A standard task by name, optionally with a smaller budget or other seeds (a quick run).
+
+    Parameters
+    ----------
+    name : str
+        One of [`TASKS`][anb.search.tasks.TASKS].
+    budget : int or None, default None
+        Replaces the task's budget; an integer of at least 1.
+    seeds : iterable of int or None, default None
+        Replace the task's seeds; at least one non-negative integer.
+
+    Returns
+    -------
+    Task
+        The task, with the replacements.
+
+    Raises
+    ------
+    ValueError
+        For an unknown task (naming the tasks there are), a budget that is not an integer of at
+        least 1, a seed that is not a non-negative integer, or no seeds.
+    TypeError
+        When `seeds` is a string or not iterable.
+    """
     if not isinstance(name, str) or name not in TASKS:
         raise ValueError(f"unknown task {name!r}; the tasks are: {', '.join(TASKS)}")
     task = TASKS[name]
