@@ -1,9 +1,11 @@
-"""Every Python example of the README and of the documentation site, run as a user would run it.
+"""Every Python example of the README, the documentation site and the docstrings, run as a user
+would run it.
 
-Each fenced ``python`` block of ``README.md`` and ``docs/**/*.md`` is one test (its id is the
-file and line), run in a fresh interpreter from an empty folder against the installed package,
-with this session's cache and dataset. An HTML comment right above a block, invisible on the
-page, says what the example needs, separated by ``;``:
+Each fenced ``python`` block of ``README.md``, ``docs/**/*.md`` and the docstrings of ``anb`` and
+``configurationspaces`` (the API reference's Examples sections) is one test (its id is the file
+and line), run in a fresh interpreter from an empty folder against the installed package, with
+this session's cache and dataset. An HTML comment right above a block, invisible on the page,
+says what the example needs, separated by ``;``:
 
 - ``needs dataset`` / ``needs nb101``: the Accel-NASBench or NAS-Bench-101 data (skipped, with
   the reason, where the data is missing);
@@ -29,7 +31,8 @@ import pytest
 
 from conftest import REPO, require_nb101, NB101_NASLIB
 
-PAGES = [REPO / "README.md", *sorted(p for p in (REPO / "docs").rglob("*.md") if "_hooks" not in p.parts)]
+PAGES = [REPO / "README.md", *sorted(p for p in (REPO / "docs").rglob("*.md") if "_hooks" not in p.parts),
+         *sorted((REPO / "anb").rglob("*.py")), *sorted((REPO / "configurationspaces").rglob("*.py"))]
 FENCE = re.compile(r"^(\s*)```(\S*)\s*$")
 DIRECTIVE = re.compile(r"<!--\s*example:(.*?)-->", re.S)
 REPLACEMENT = re.compile(r'^small\s+"(.*)"\s*->\s*"(.*)"$')
@@ -113,10 +116,11 @@ def examples_of(page: Path) -> list[Example]:
 EXAMPLES = [example for page in PAGES for example in examples_of(page)]
 
 
-def test_the_readme_and_every_guide_page_with_code_have_examples():
+def test_the_readme_the_guide_and_the_docstrings_have_examples():
     pages = {example.page.relative_to(REPO).as_posix() for example in EXAMPLES}
     assert "README.md" in pages
     assert {"docs/guide/querying.md", "docs/guide/searching.md", "docs/guide/new-device.md"} <= pages
+    assert {"anb/surrogates/ensemble.py", "anb/search/optuna_adapter.py"} <= pages
 
 
 def all_needs(example: Example) -> set[str]:

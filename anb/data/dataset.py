@@ -181,6 +181,8 @@ def load_dataset(source: str | Path | None = None) -> pd.DataFrame:
 
     Examples
     --------
+    <!-- example: needs dataset -->
+
     ```python
     from anb.data.dataset import load_dataset
     df = load_dataset()

@@ -8,6 +8,8 @@ relative violations, for `optimizer.tell(candidate, value, constraint_violation=
 
 Examples
 --------
+<!-- example: small "budget=1000" -> "budget=60" -->
+
 ```python
 import nevergrad as ng
 from anb.search import Problem, make_objective

@@ -9,6 +9,8 @@ samplers that take constraints (TPE, NSGA-II) read.
 
 Examples
 --------
+<!-- example: small "n_trials=1000" -> "n_trials=60" -->
+
 ```python
 import optuna
 from anb.search import Problem, make_objective

@@ -7,6 +7,8 @@ is an encoded architecture. `F` holds each objective's score negated (pymoo mini
 
 Examples
 --------
+<!-- example: small "1000" -> "100" -->
+
 ```python
 from pymoo.algorithms.moo.nsga2 import NSGA2
 from pymoo.optimize import minimize

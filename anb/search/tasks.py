@@ -20,10 +20,13 @@ known front yet: compare hypervolumes at equal budgets.
 Examples
 --------
 ```python
+from anb.search.external import evaluate
 from anb.search.tasks import get_task, TASKS
+from configurationspaces.searchspaces import EfficientNetSS
 task = get_task("accuracy-under-zcu102-latency")
 problem = task.problem(seed=0)             # an anb.search.Problem: objectives and constraint
-...                                        # any optimiser, anb's own or through an adapter
+# any optimiser, anb's own or through an adapter; here 100 random architectures
+evaluate(problem, EfficientNetSS(seed=0).random_encoded(100))
 task.regret(problem.log())                 # best known value minus the best found, per query
 ```
 """
