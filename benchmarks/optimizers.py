@@ -14,12 +14,16 @@ measure at every evaluation where it changed, wall and CPU seconds), so a stoppe
 with the same command and repeats nothing, and the committed reference runs
 (``benchmarks/results/optimizers``) redraw without running anything. Writes
 ``<out>/optimizers.csv`` (regret or hypervolume after every evaluation of every run),
-``<out>/optimizers.png`` (median and inter-quartile range against evaluations) and prints the
-table; the last line names the best final median regret next to SMAC's, TPE's, RE's and RS's,
-then every other optimiser's. ``--quick`` runs every optimiser with a small budget and few seeds.
+``<out>/optimizers.png`` (median and inter-quartile range against evaluations) and
+``<out>/optimizers.md`` (the table and the last line, which the documentation includes), and
+prints the table; the last line names the best final median regret next to SMAC's, TPE's, RE's
+and RS's, then every other optimiser's, each with its number of seeds where some are missing.
+``--quick`` runs every optimiser with a small budget and few seeds; ``--summarise`` runs
+nothing and summarises the runs already in ``<out>/runs`` (a reference run stopped early).
 
     python benchmarks/optimizers.py [--quick] [--out out/optimizers] [--workers 2]
     python benchmarks/optimizers.py --out benchmarks/results/optimizers   # the reference runs
+    python benchmarks/optimizers.py --out benchmarks/results/optimizers --summarise
 """
 
 from __future__ import annotations
@@ -170,14 +174,15 @@ def expand(record: dict) -> pd.DataFrame:
                         | {"evaluations": evaluations, "measure": measure})
 
 
-def run_all(runs: list[tuple], folder: Path, workers: int, scheduler: str | None) -> pd.DataFrame:
+def run_all(runs: list[tuple], folder: Path, workers: int, scheduler: str | None, summarise: bool) -> pd.DataFrame:
     """Every run not yet in ``folder`` as a Dask task (a local cluster of ``workers`` processes, or
-    ``scheduler``), each written to ``folder`` as it ends; then every run's record, read back."""
+    ``scheduler``), each written to ``folder`` as it ends (none when ``summarise``); then the
+    record of every run in ``folder``, read back."""
     from tqdm.auto import tqdm
 
     todo = [run for run in runs if not run_path(folder, run).is_file()]
     print(f"{len(runs) - len(todo)} of {len(runs)} runs already in {folder}", flush=True)
-    if todo:
+    if todo and not summarise:
         from distributed import Client, LocalCluster, as_completed
 
         cluster = None if scheduler else LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
@@ -190,7 +195,10 @@ def run_all(runs: list[tuple], folder: Path, workers: int, scheduler: str | None
                                  lambda tmp: Path(tmp).write_text(json.dumps(record, indent=1) + "\n"))
         if cluster is not None:
             cluster.close()
-    return pd.concat([expand(json.loads(run_path(folder, run).read_text())) for run in runs], ignore_index=True)
+    done = [run for run in runs if run_path(folder, run).is_file()]
+    if not done:
+        raise SystemExit(f"no run in {folder} to summarise: run without --summarise first")
+    return pd.concat([expand(json.loads(run_path(folder, run).read_text())) for run in done], ignore_index=True)
 
 
 def write_atomically(path: Path, write) -> None:
@@ -236,11 +244,18 @@ def plot(summary: pd.DataFrame, path: Path) -> None:
     plt.close(figure)
 
 
-def table(results: pd.DataFrame, summary: pd.DataFrame) -> str:
-    """The README table: final median (IQR) of each task, and wall time per 1,000 evaluations."""
+def seed_counts(results: pd.DataFrame) -> dict[tuple[str, str], int]:
+    """How many seeds each (task, optimiser) has."""
+    return results.groupby(["task", "optimizer"])["seed"].nunique().to_dict()
+
+
+def table(results: pd.DataFrame, summary: pd.DataFrame, seeds: dict[str, int]) -> str:
+    """The results table: final median (IQR) of each task, with the seeds behind it where some
+    of the task's ``seeds`` are missing, and CPU time per 1,000 evaluations."""
     rows = ["| optimizer | library | accuracy: final regret, median (IQR) | zcu102 latency: final hypervolume, median (IQR) "
             "| CPU seconds per 1,000 evaluations (median over runs) |", "|---|---|---|---|---|"]
     done = set(summary.index.droplevel("evaluations"))
+    counts = seed_counts(results)
     for optimizer in OPTIMIZERS:
         cells = []
         for task in (ACCURACY_TASK, PAIR_TASK):
@@ -248,23 +263,34 @@ def table(results: pd.DataFrame, summary: pd.DataFrame) -> str:
                 cells.append("")
                 continue
             last = summary.loc[(task, optimizer.name)].iloc[-1]
-            cells.append(f"{last['median']:.4g} ({last['q25']:.4g}-{last['q75']:.4g})")
+            count = counts[(task, optimizer.name)]
+            partial = f"; {count} of {seeds[task]} seeds" if count < seeds[task] else ""
+            cells.append(f"{last['median']:.4g} ({last['q25']:.4g}-{last['q75']:.4g}{partial})")
         runs = results[results["optimizer"] == optimizer.name].groupby(["task", "seed"])
-        per_1000 = (runs["cpu_seconds"].first() / runs["evaluations"].max() * 1000).median()
-        rows.append(f"| {optimizer.name} | {optimizer.library} | {cells[0]} | {cells[1]} | {per_1000:.1f} |")
+        per_1000 = (runs["cpu_seconds"].first() / runs["evaluations"].max() * 1000).median() if len(runs) else None
+        seconds = "" if per_1000 is None else f"{per_1000:.1f}"
+        rows.append(f"| {optimizer.name} | {optimizer.library} | {cells[0]} | {cells[1]} | {seconds} |")
     return "\n".join(rows)
 
 
-def reference_line(summary: pd.DataFrame) -> str:
+def reference_line(results: pd.DataFrame, summary: pd.DataFrame, seeds: dict[str, int]) -> str:
     done = set(summary.index.droplevel("evaluations"))
+    counts = seed_counts(results)
     final = {optimizer: summary.loc[(ACCURACY_TASK, optimizer.name)]["median"].iloc[-1] for optimizer in OPTIMIZERS
              if (ACCURACY_TASK, optimizer.name) in done}
     best = min(final, key=final.get)
-    named = {optimizer.short: value for optimizer, value in final.items()}
+
+    def figure(optimizer) -> str:
+        count = counts[(ACCURACY_TASK, optimizer.name)]
+        partial = f" ({count} of {seeds[ACCURACY_TASK]} seeds)" if count < seeds[ACCURACY_TASK] else ""
+        return f"{final[optimizer]:.4g}{partial}"
+
+    named = {optimizer.short: optimizer for optimizer in final}
     # SMAC, TPE, RE and RS first, as the line's readers expect them; then every other optimiser.
-    order = ["SMAC", "TPE", "RE", "RS"] + [short for short in named if short not in ("SMAC", "TPE", "RE", "RS")]
-    return (f"reference results: best final median regret {best.name} {final[best]:.4g}, "
-            + ", ".join(f"{short} {named[short]:.4g}" for short in order))
+    order = [short for short in ("SMAC", "TPE", "RE", "RS") if short in named]
+    order += [short for short in named if short not in order]
+    return (f"reference results: best final median regret {best.name} {figure(best)}, "
+            + ", ".join(f"{short} {figure(named[short])}" for short in order))
 
 
 def main() -> None:
@@ -274,17 +300,20 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("out/optimizers"), help="folder of the CSV and the figure")
     parser.add_argument("--workers", type=int, default=2, help="processes of the local Dask cluster (default 2)")
     parser.add_argument("--scheduler", default=None, help="a running Dask scheduler's address instead")
+    parser.add_argument("--summarise", action="store_true",
+                        help="run nothing: summarise the runs already in OUT/runs (a run stopped early)")
     args = parser.parse_args()
     if args.workers < 1:
         parser.error(f"--workers must be at least 1; got {args.workers}")
 
     from anb.search.tasks import get_task
 
-    runs = []
+    runs, seed_count = [], {}
     for task_name in (ACCURACY_TASK, PAIR_TASK):
         task = get_task(task_name)
         budget = QUICK["budget"] if args.quick else task.budget
         seeds = task.seeds[:QUICK["seeds"]] if args.quick else task.seeds
+        seed_count[task_name] = len(seeds)
         pair = task.kind == "two-objective"
         runs += [(optimizer.name, task_name, budget, seed) for optimizer in OPTIMIZERS
                  if (optimizer.pair if pair else optimizer.single) is not None for seed in seeds]
@@ -293,13 +322,16 @@ def main() -> None:
     # has every other optimiser on the same seeds.
     runs.sort(key=lambda run: (run[0] == "SMAC", run[3]))
     print(f"{len(runs)} runs: {len(OPTIMIZERS)} optimisers, tasks {ACCURACY_TASK} and {PAIR_TASK}", flush=True)
-    results = run_all(runs, args.out / "runs", args.workers, args.scheduler)
+    results = run_all(runs, args.out / "runs", args.workers, args.scheduler, args.summarise)
     summary = quartiles(results)
+    results_table, line = table(results, summary, seed_count), reference_line(results, summary, seed_count)
     write_atomically(args.out / "optimizers.csv", lambda tmp: results.to_csv(tmp, index=False))
     plot(summary, args.out / "optimizers.png")
-    print(f"wrote {args.out / 'optimizers.csv'} and {args.out / 'optimizers.png'}\n")
-    print(table(results, summary))
-    print(reference_line(summary))
+    write_atomically(args.out / "optimizers.md",
+                     lambda tmp: Path(tmp).write_text(f"{results_table}\n\n```text\n{line}\n```\n"))
+    print(f"wrote {args.out / 'optimizers.csv'}, {args.out / 'optimizers.png'} and {args.out / 'optimizers.md'}\n")
+    print(results_table)
+    print(line)
 
 
 if __name__ == "__main__":
