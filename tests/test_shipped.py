@@ -300,10 +300,10 @@ def _has_avx512() -> bool:
 
 
 # The release was built on a CPU with AVX-512. Elsewhere BLAS rounds the log-linear link's ridge
-# fit differently and the boosters grow other splits (README, Reproducibility: 10 of 45 members
+# fit differently and the boosters grow other splits (docs/guide/reproducibility.md: 10 of 45 members
 # identical without AVX-512); the answers of the shipped release stay identical everywhere.
 @pytest.mark.skipif(not _has_avx512(), reason="a rebuild is bit for bit the release only on a CPU with AVX-512, "
-                                              "like the one that built it (README, Reproducibility)")
+                                              "like the one that built it (docs/guide/reproducibility.md)")
 def test_a_rebuild_here_reproduces_a_shipped_ensemble_bit_for_bit(tmp_path):
     tpuv2 = resolve_target("tpuv2")
     entry = tmp_path / "tpuv2"

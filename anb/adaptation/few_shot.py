@@ -53,7 +53,7 @@ DONOR_FAMILY = "xgb"
 # leave-one-device-out benchmark from 0.1, 0.2, 0.3, 0.5 and 1.
 COST_WEIGHT = 0.2
 # From 1 up: with 10-20 measurements, leave-one-out would now and then pick a penalty near 0 and
-# fit their noise (measured on this machine's CPU and on the left-out accelerators: README).
+# fit their noise (measured on this machine's CPU and on the left-out accelerators: docs/guide/new-device.md).
 RIDGE_ALPHAS = np.logspace(0, 3, 25)
 # Random architectures the transfer model labels for the distilled boosters, and the boosters'
 # parameters. On the leave-one-device-out benchmark these boosters rank the held-out

@@ -290,7 +290,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
                                 help="seed of the selection and of the rounds' order (default 0)")
     measure_parser.add_argument("--select", choices=selection.SELECTIONS, default="random",
                                 help="random (default): uniform draws; spread: k-means over what the known devices' "
-                                     "surrogates predict (README: no better than random on average)")
+                                     "surrogates predict (docs/guide/new-device.md: no better than random on average)")
     measure_parser.add_argument("--input", help="measure these architectures instead (a JSON list of architecture "
                                                 "objects, as `anb query --input` takes)")
     measure_parser.add_argument("--name", help="the device's name in the results (default: <device>-<runtime>, "
