@@ -67,6 +67,17 @@ def test_hypervolume_is_measured_against_the_tasks_reference_point():
         get_task("accuracy").hypervolume(result.history)
 
 
+def test_a_problem_not_yet_queried_is_measured_as_empty():
+    """An optimiser that has not evaluated anything yet has a log with the same columns, and no
+    regret or hypervolume yet (not a KeyError)."""
+    for name in ("accuracy-under-zcu102-latency", "accuracy-vs-zcu102-latency"):
+        task = get_task(name)
+        log = task.problem(seed=0).log()
+        assert len(log) == 0 and {o.name for o in task.objectives()} <= set(log.columns)
+        measure = task.hypervolume(log) if task.kind == "two-objective" else task.regret(log)
+        assert measure.shape == (0,)
+
+
 def test_a_tasks_problem_has_its_objectives_and_constraint():
     problem = get_task("accuracy-under-a100-throughput").problem(seed=0)
     assert [o.name for o in problem.objectives] == ["accuracy"]

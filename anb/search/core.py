@@ -383,10 +383,11 @@ class Problem:
         encoded = self.encoded()
         frame = pd.DataFrame({"query": np.arange(1, len(encoded) + 1), "arch_id": self.column("arch_id").astype(np.int64)})
         frame["architecture"] = block_lists(encoded)
+        # The same columns before the first query as after it, so that a log is measured alike.
+        suffixes = ("", "_std", "_observed") if self.noisy else ("", "_std")
         for objective in self.objectives:
-            for suffix in ("", "_std", "_observed"):
-                if self._batches and f"{objective.name}{suffix}" in self._batches[0]:
-                    frame[f"{objective.name}{suffix}"] = self.column(f"{objective.name}{suffix}")
+            for suffix in suffixes:
+                frame[f"{objective.name}{suffix}"] = self.column(f"{objective.name}{suffix}")
         for constraint in self.constraints:
             frame[constraint.column] = self.column(constraint.column)
         if self.constraints:
