@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -252,6 +253,12 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
+    except BrokenPipeError:
+        # The reader stopped early (`anb devices | head`): what it did not read is not an error. Point stdout
+        # at /dev/null so the interpreter's final flush does not raise again, and exit as a command killed by
+        # SIGPIPE does.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + 13
     except (ValueError, OSError, RuntimeError, DownloadError, KeyError, ImportError) as exc:
         print(f"anb {args.command}: error: {one_line(exc)}", file=sys.stderr)
         return 2

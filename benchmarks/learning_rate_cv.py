@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
 from pathlib import Path
@@ -59,20 +58,14 @@ def score_fold(params: dict, split_dir: str, device: str | None, metric: str | N
 
 def install_learning_rate(path: Path, factor: float) -> float:
     """Scale the default learning rate of the config at ``path`` by ``factor``; the new rate."""
+    from anb.data.atomic import replace_atomically
     from anb.fitting.hpo.space import space_with_defaults
     from anb.fitting.model_config import read_configspace
 
     space = read_configspace(path)
     rate = float(space.get_default_configuration()[LEARNING_RATE]) * factor
     scaled = space_with_defaults(space, {LEARNING_RATE: round(rate, 13)})
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    os.close(handle)
-    try:
-        scaled.to_json(tmp, indent=1)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    replace_atomically(path, lambda staging: scaled.to_json(staging, indent=1))
     return rate
 
 

@@ -50,6 +50,17 @@ def test_the_space_every_adapter_declares_is_anbs():
         encode_values([1, 2])
 
 
+@pytest.mark.parametrize("adapter", ["optuna_adapter.OptunaObjective", "pymoo_adapter.PymooProblem",
+                                     "nevergrad_adapter.NevergradLoss"])
+def test_an_adapter_given_an_objective_instead_of_a_problem_says_so(adapter):
+    import importlib
+
+    module, name = adapter.split(".")
+    wrapper = getattr(importlib.import_module(f"anb.search.{module}"), name)
+    with pytest.raises(TypeError, match=r"^problem must be an anb.search.Problem; got Objective$"):
+        wrapper(make_objective())
+
+
 def test_a_missing_library_names_the_extra():
     with pytest.raises(ImportError, match=r"needs no_such_library, which is not installed: pip install 'anb\[optuna\]'"):
         import_library("no_such_library", "optuna")

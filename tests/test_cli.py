@@ -236,3 +236,13 @@ def test_the_console_script(cached_a100, home, tiny_members):
 
     assert bad.returncode == 2 and bad_out == ""
     assert_one_line_error(bad_err, "query", "unknown device 'a10'; available: 3090, a100")
+
+
+def test_a_reader_that_stops_early_is_not_an_error(home):
+    script = shutil.which("anb", path=str(Path(sys.executable).parent))
+    process = subprocess.Popen([script, "devices"], env={**os.environ, "ANB_HOME": str(home)},
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process.stdout.close()  # no reader from the start, so every write the command makes meets a closed pipe
+    err = process.stderr.read()
+    assert process.wait(timeout=180) == 141
+    assert err == ""

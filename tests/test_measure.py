@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -58,6 +59,10 @@ def test_a_measurement_is_an_accel_nasbench_dataset(tmp_path, capsys):
     # each round in its own order, as recorded
     assert [v["index"] for v in visits[:3]] == list(measure.Protocol(
         "x", "latency", "torch", "cpu", 1, 1, 1, 2, 2, 4).round_order(3, 0))
+    # readable by whoever may read any other new file here (a temporary file would be owner-only)
+    mask = os.umask(0)
+    os.umask(mask)
+    assert {stat.S_IMODE(p.stat().st_mode) for p in out.iterdir()} == {0o666 & ~mask}
 
 
 def test_throughput_is_images_per_second_at_the_batch(tmp_path, capsys):

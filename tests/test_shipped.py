@@ -402,6 +402,41 @@ release.check_release(progress=False)
 """
 
 
+RELEASE_THAT_HANGS = """
+import sys, time
+from pathlib import Path
+from anb.surrogates import release, store
+def slow_build(family, target, entry, *args, **kwargs):
+    entry.mkdir(parents=True, exist_ok=True)
+    print("building", flush=True)
+    time.sleep(60)
+store.build = slow_build
+release.build_release(Path(sys.argv[1]), progress=False)
+"""
+
+
+def test_the_next_release_removes_what_a_killed_one_left(artifact_copy, monkeypatch):
+    killed = subprocess.Popen([PYTHON, "-c", RELEASE_THAT_HANGS, str(artifact_copy)], stdout=subprocess.PIPE,
+                              text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+    try:
+        assert killed.stdout.readline().strip() == "building"
+    finally:
+        killed.kill()  # SIGKILL: no handler runs, the staging folder stays
+        killed.communicate()
+    leftovers = lambda: sorted(artifact_copy.parent.glob(f".{artifact_copy.name}.staging-*"))  # noqa: E731
+    assert len(leftovers()) == 1
+    release_before = (artifact_copy / shipped.RELEASE_FILE).read_bytes()
+
+    def failing_build(*args, **kwargs):
+        raise RuntimeError("the build stops here")
+
+    monkeypatch.setattr(store, "build", failing_build)
+    with pytest.raises(RuntimeError, match="the build stops here"):
+        release.build_release(artifact_copy, progress=False)
+    assert leftovers() == []
+    assert (artifact_copy / shipped.RELEASE_FILE).read_bytes() == release_before
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
 def test_a_check_stopped_by_a_signal_leaves_no_temporary_folder(sig, tmp_path):
     scratch = tmp_path / "tmp"

@@ -39,7 +39,7 @@ from tqdm.auto import tqdm
 
 from anb.adaptation import runtimes, selection
 from anb.data.architecture_input import read_architectures
-from anb.data.splits import write_json_atomic
+from anb.data.atomic import write_json_atomic
 from anb.data.validation import check_int, check_seed, cli_type, read_json
 from anb.models.features import cost_features
 from configurationspaces.efficientnet_cost import IMAGE_SIZE

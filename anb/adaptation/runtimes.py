@@ -14,6 +14,7 @@ import warnings
 from importlib import metadata
 from pathlib import Path
 
+from anb.data.atomic import replace_atomically
 from configurationspaces.efficientnet_network import EXTRA, build_network, random_input, require_torch
 
 RUNTIMES = ("torch", "onnxruntime")
@@ -70,18 +71,14 @@ def export_network(network, path: str | Path) -> Path:
     """
     torch = require_torch()
     _require("onnx", "exporting a network to ONNX")
-    path = Path(path)
-    partial = path.with_name(f".{path.name}.partial")
-    try:
+
+    def write(staging: Path) -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", category=DeprecationWarning)
-            torch.onnx.export(network, (random_input(1),), str(partial), dynamo=False, opset_version=ONNX_OPSET,
+            torch.onnx.export(network, (random_input(1),), str(staging), dynamo=False, opset_version=ONNX_OPSET,
                               input_names=[INPUT_NAME], output_names=[OUTPUT_NAME],
                               dynamic_axes={INPUT_NAME: {0: "batch"}, OUTPUT_NAME: {0: "batch"}})
-        partial.replace(path)
-    finally:
-        partial.unlink(missing_ok=True)
-    return path
+    return replace_atomically(path, write)
 
 
 def export_onnx(sample, path: str | Path) -> Path:

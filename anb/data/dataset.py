@@ -156,7 +156,7 @@ def load_dataset(source: str | Path | None = None) -> pd.DataFrame:
 
     Parameters
     ----------
-    source : str, Path or None, default None
+    source : str | Path | None, default None
         A directory of `result_*.json` files, a `.tar.gz` of them, or a directory holding that
         archive. `None` is `$ANB_DATA_DIR` if that holds the data, else the archive fetched
         (once, hash-checked) by `fetch_dataset`.

@@ -7,8 +7,6 @@ duplicated architecture never sits on both sides of a split.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -17,6 +15,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import KFold
 
+from anb.data.atomic import write_json_atomic
 from anb.data.validation import check_finite_number, read_json
 
 SIDES = ("train", "val", "test")
@@ -61,18 +60,6 @@ class Split:
         directory.mkdir(parents=True, exist_ok=True)
         for side in SIDES:
             write_json_atomic(directory / f"{side}_paths.json", self.side(side))
-
-
-def write_json_atomic(path: Path, obj) -> None:
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(obj, handle, indent=1)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _groups(data: pd.DataFrame) -> pd.Series:

@@ -65,7 +65,7 @@ class DevicePlugin:
         Metric name to unit, e.g. `{"throughput": "images/s"}`; at least one.
     archives : dict of str to SurrogateArchive, default {}
         Maps `"<model>/<metric>"` (e.g. `"xgb/throughput"`) to a downloadable archive.
-    dataset : str, Path or None, default None
+    dataset : str | Path | None, default None
         A directory or `.tar.gz` of result JSONs whose `platform_perf` holds
         `<metric>_<name>` entries; `None` means the Accel-NASBench dataset itself.
 

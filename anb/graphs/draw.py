@@ -11,14 +11,13 @@ PATH a ``.svg``/``.pdf`` output can be laid out by it instead (``--graphviz``).
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from anb.data.atomic import replace_atomically
 from configurationspaces.computation_graph import ATTRIBUTES, OPS, ComputationGraphs
 
 SPACES = ("mnasnet", "nasbench101")
@@ -101,18 +100,6 @@ def to_dot(graph: ComputationGraphs, name: str = "cg") -> str:
     return "\n".join(lines + ["}"]) + "\n"
 
 
-def _replace_atomically(path: Path, write) -> None:
-    """Call ``write(temporary path)`` and move the result onto ``path``."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def save(graph: ComputationGraphs, path: str | Path, title: str = "", graphviz: bool = False) -> Path:
     """Write one graph to ``path``: DOT text for ``.dot``, else an image (matplotlib, or Graphviz's
     ``dot`` with ``graphviz=True``)."""
@@ -120,7 +107,7 @@ def save(graph: ComputationGraphs, path: str | Path, title: str = "", graphviz: 
     path.parent.mkdir(parents=True, exist_ok=True)
     fmt = path.suffix.lstrip(".").lower()
     if fmt == "dot":
-        _replace_atomically(path, lambda tmp: tmp.write_text(to_dot(graph)))
+        replace_atomically(path, lambda tmp: tmp.write_text(to_dot(graph)))
     elif graphviz:
         dot = shutil.which("dot")
         if dot is None:
@@ -130,14 +117,16 @@ def save(graph: ComputationGraphs, path: str | Path, title: str = "", graphviz: 
             allowed = ["." + f for f in GRAPHVIZ_FORMATS]
             raise ValueError(f"Graphviz output must end in one of {allowed}; got {path.name}")
         text = to_dot(graph)
-        _replace_atomically(path, lambda tmp: subprocess.run([dot, f"-T{fmt}", "-o", str(tmp)], input=text,
-                                                             text=True, check=True))
+        replace_atomically(path, lambda tmp: subprocess.run([dot, f"-T{fmt}", "-o", str(tmp)], input=text,
+                                                            text=True, check=True))
     else:
         import matplotlib.pyplot as plt
 
         fig = draw(graph, title)
         try:
-            _replace_atomically(path, lambda tmp: fig.savefig(tmp, format=fmt or None, dpi=150, bbox_inches="tight"))
+            # The staging file's name has no image suffix: say the format.
+            image_format = fmt or plt.rcParams["savefig.format"]
+            replace_atomically(path, lambda tmp: fig.savefig(tmp, format=image_format, dpi=150, bbox_inches="tight"))
         finally:
             plt.close(fig)
     return path

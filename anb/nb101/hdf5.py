@@ -20,12 +20,11 @@ Runs the source lacks (all but 108 epochs when converting ``nasbench_only108``) 
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from anb.data.atomic import replace_atomically
 from anb.nb101.layout import METRICS_SHAPE
 from anb.nb101.readers import file_format, read_tfrecord
 from configurationspaces.nasbench101 import MAX_VERTICES, PAD_LABEL
@@ -52,21 +51,16 @@ def write_hdf5(columns: dict, path: str | Path) -> Path:
     n = np.count_nonzero(labels != PAD_LABEL, axis=1)
     operations = np.where(labels == PAD_LABEL, FILE_PAD, labels).astype(np.int8)
     hashes = np.char.encode(np.asarray(columns["hashes"], dtype=str), "ascii").astype(HASH_DTYPE)
-    fd, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
-    os.close(fd)
-    try:
-        with h5py.File(partial, "w") as handle:
+
+    def write(staging: Path) -> None:
+        with h5py.File(staging, "w") as handle:
             handle.create_dataset("hash", data=hashes)
             handle.create_dataset("num_vertices", data=n.astype(np.int8))
             handle.create_dataset("trainable_parameters", data=np.asarray(columns["parameters"]).astype(np.int32))
             handle.create_dataset("adjacency", data=np.asarray(columns["adjacency"]).astype(np.int8))
             handle.create_dataset("operations", data=operations)
             handle.create_dataset("metrics", data=np.asarray(columns["metrics"]).astype(np.float32))
-        os.replace(partial, path)
-    except BaseException:
-        Path(partial).unlink(missing_ok=True)
-        raise
-    return path
+    return replace_atomically(path, write)
 
 
 def read_hdf5(path: str | Path) -> dict:

@@ -154,7 +154,7 @@ def device_bound(device: str, bound: float, metric: str | None = None, model: st
         The device's metric; `None` takes its only one.
     model : str, default "xgb"
         The model family of the device ensemble.
-    objective : Objective, ANBEnsemble or None, default None
+    objective : Objective | ANBEnsemble | None, default None
         The device objective to bound, reused instead of making one from `device`, `metric`
         and `model`.
     **ensemble_kwargs

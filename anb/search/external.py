@@ -44,6 +44,29 @@ def import_library(module: str, extra: str) -> ModuleType:
         raise ImportError(f"this adapter needs {module}, which is not installed: pip install 'anb[{extra}]'") from exc
 
 
+def check_problem(problem) -> Problem:
+    """The problem an adapter wraps, after checking that it is one.
+
+    Parameters
+    ----------
+    problem : Problem
+        What the user passed.
+
+    Returns
+    -------
+    Problem
+        `problem`.
+
+    Raises
+    ------
+    TypeError
+        When `problem` is not an `anb.search.Problem`.
+    """
+    if not isinstance(problem, Problem):
+        raise TypeError(f"problem must be an anb.search.Problem; got {type(problem).__name__}")
+    return problem
+
+
 def named_choices() -> dict[str, tuple]:
     """Every hyperparameter and its choices, in anb's column order.
 

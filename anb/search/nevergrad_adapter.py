@@ -28,7 +28,7 @@ import numpy as np
 
 from anb.data.validation import check_seed
 from anb.search.core import Problem
-from anb.search.external import encode_values, evaluate, import_library, named_choices
+from anb.search.external import check_problem, encode_values, evaluate, import_library, named_choices
 
 ng = import_library("nevergrad", "nevergrad")
 
@@ -84,9 +84,7 @@ class NevergradLoss:
     """
 
     def __init__(self, problem: Problem):
-        if not isinstance(problem, Problem):
-            raise TypeError(f"problem must be an anb.search.Problem; got {type(problem).__name__}")
-        self.problem = problem
+        self.problem = check_problem(problem)
         # The latest candidate's relative constraint violations (0: satisfied), for ``tell``.
         self.last_violations: list[float] = []
 

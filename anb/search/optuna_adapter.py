@@ -24,7 +24,7 @@ study.optimize(objective, n_trials=1000)
 from __future__ import annotations
 
 from anb.search.core import Problem
-from anb.search.external import encode_values, evaluate, import_library, named_choices
+from anb.search.external import check_problem, encode_values, evaluate, import_library, named_choices
 
 optuna = import_library("optuna", "optuna")
 
@@ -60,9 +60,7 @@ class OptunaObjective:
     """
 
     def __init__(self, problem: Problem):
-        if not isinstance(problem, Problem):
-            raise TypeError(f"problem must be an anb.search.Problem; got {type(problem).__name__}")
-        self.problem = problem
+        self.problem = check_problem(problem)
         self.choices = named_choices()
 
     @property

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from anb.search.core import Problem, search_space
-from anb.search.external import evaluate, import_library
+from anb.search.external import check_problem, evaluate, import_library
 from configurationspaces.efficientnet_encoding import encode
 
 pymoo_problem = import_library("pymoo.core.problem", "pymoo")
@@ -56,9 +56,7 @@ class PymooProblem(pymoo_problem.Problem):
     """
 
     def __init__(self, problem: Problem):
-        if not isinstance(problem, Problem):
-            raise TypeError(f"problem must be an anb.search.Problem; got {type(problem).__name__}")
-        self.anb_problem = problem
+        self.anb_problem = check_problem(problem)
         space = search_space()
         super().__init__(n_var=space.width, n_obj=len(problem.objectives), n_ieq_constr=len(problem.constraints),
                          xl=np.zeros(space.width), xu=space.n_choices - 1.0, vtype=int)

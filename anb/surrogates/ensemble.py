@@ -56,7 +56,7 @@ class ANBEnsemble:
         uses the first that many of a larger ensemble, builds that many when there is none
         (more than the shipped ensemble has, with `"auto"`: from the cache or a build, with a
         warning), and warns (using what there is) when a cached ensemble has fewer.
-    cache_dir : str, Path or None, default None
+    cache_dir : str | Path | None, default None
         The folder of the surrogate cache (made if it does not exist); `None` is anb's own.
     progress : bool, default True
         Whether a download or a build shows a progress bar.
@@ -176,7 +176,7 @@ class ANBEnsemble:
 
         Parameters
         ----------
-        samples : Configuration, dict, DataFrame, list or numpy.ndarray
+        samples : Configuration | dict | DataFrame | list | numpy.ndarray
             The architectures, in any form
             [`encode`][configurationspaces.efficientnet_encoding.encode] takes. They are
             validated before anything is loaded or built.
@@ -215,7 +215,7 @@ class ANBEnsemble:
 
         Parameters
         ----------
-        samples : Configuration, dict, DataFrame, list or numpy.ndarray
+        samples : Configuration | dict | DataFrame | list | numpy.ndarray
             The architectures, in any form
             [`encode`][configurationspaces.efficientnet_encoding.encode] takes.
 
@@ -245,7 +245,7 @@ class ANBEnsemble:
 
         Parameters
         ----------
-        samples : Configuration, dict, DataFrame, list or numpy.ndarray
+        samples : Configuration | dict | DataFrame | list | numpy.ndarray
             The architectures, in any form
             [`encode`][configurationspaces.efficientnet_encoding.encode] takes.
 
@@ -274,10 +274,10 @@ class ANBEnsemble:
 
         Parameters
         ----------
-        samples : Configuration, dict, DataFrame, list or numpy.ndarray
+        samples : Configuration | dict | DataFrame | list | numpy.ndarray
             The architectures, in any form
             [`encode`][configurationspaces.efficientnet_encoding.encode] takes.
-        rng : numpy.random.Generator, int or None, default None
+        rng : numpy.random.Generator | int | None, default None
             Makes the draws reproducible: a Generator or a seed. `None` uses the ensemble's own
             generator, seeded by its `seed`.
 

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import platform
-import tempfile
 from importlib import metadata
 from pathlib import Path
 
+from anb.data.atomic import write_json_atomic
 from anb.devices.targets import Target
 from anb.models import Surrogate
 from anb.models.features import FEATURE_VERSION
@@ -102,22 +101,7 @@ def write_manifest(directory: str | Path, manifest: dict, name: str = MANIFEST) 
     path = Path(directory) / name
     manifest = json.loads(json.dumps(manifest, default=str))  # exactly what a reader will see
     manifest[MANIFEST_HASH] = _manifest_digest(manifest)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(manifest, handle, indent=1)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    return write_json_atomic(path, manifest)
 
 
 def read_manifest(directory: str | Path, name: str = MANIFEST) -> dict:

@@ -30,7 +30,7 @@ import pandas as pd
 from ConfigSpace import ConfigurationSpace
 from ConfigSpace.hyperparameters import IntegerHyperparameter
 
-from anb.data.splits import write_json_atomic
+from anb.data.atomic import write_json_atomic
 from anb.devices.targets import Target
 from anb.fitting.hpo.cross_validation import CV_FOLDS
 from anb.fitting.hpo.plots import plot_best, plot_pareto

@@ -24,7 +24,7 @@ from smac.initial_design import SobolInitialDesign
 from smac.multi_objective.parego import ParEGO
 from smac.runner.target_function_runner import TargetFunctionRunner
 
-from anb.data.splits import write_json_atomic
+from anb.data.atomic import write_json_atomic
 from anb.devices.targets import Target
 from anb.fitting.hpo.confirmation import confirm_candidates
 from anb.fitting.hpo.errors import HPOError
