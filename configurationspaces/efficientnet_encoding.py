@@ -327,7 +327,7 @@ def encode(samples, layout: SpaceLayout | None = None) -> np.ndarray:
 
     Parameters
     ----------
-    samples : Configuration, dict, DataFrame, list or numpy.ndarray
+    samples : Configuration | dict | DataFrame | list | numpy.ndarray
         One Configuration or a list of them, one dict or a list of dicts, a pandas DataFrame
         with the `block{i}_{e,k,l,se}` columns, one `[[e x7], [k x7], [l x7], [se x7]]` list
         or a list of them (or an `(n, 4, 7)` array), or an already encoded `(n, 28)` numpy

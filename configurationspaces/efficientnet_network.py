@@ -61,7 +61,7 @@ def one_architecture(sample) -> dict[str, list[int]]:
 
     Parameters
     ----------
-    sample : Configuration, dict, DataFrame, list or numpy.ndarray
+    sample : Configuration | dict | DataFrame | list | numpy.ndarray
         One architecture in any form
         [`encode`][configurationspaces.efficientnet_encoding.encode] takes.
 
@@ -87,12 +87,12 @@ def build_network(sample, device=None):
 
     Parameters
     ----------
-    sample : Configuration, dict, DataFrame, list or numpy.ndarray
+    sample : Configuration | dict | DataFrame | list | numpy.ndarray
         One architecture in any form
         [`encode`][configurationspaces.efficientnet_encoding.encode] takes (a Configuration, a
         dict of `block{i}_{e,k,l,se}`, `[[e x7], [k x7], [l x7], [se x7]]`, a one-row encoded
         matrix or DataFrame).
-    device : torch.device, str or None, default None
+    device : torch.device | str | None, default None
         Where the weights are made (a torch device or its name; `"meta"` makes no weights at
         all, for counting); `None` is PyTorch's default.
 

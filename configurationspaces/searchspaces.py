@@ -92,7 +92,7 @@ class EfficientNetSS:
 
         Parameters
         ----------
-        matrix : Configuration, dict, DataFrame, list or numpy.ndarray
+        matrix : Configuration | dict | DataFrame | list | numpy.ndarray
             The architectures, in any form
             [`encode`][configurationspaces.efficientnet_encoding.encode] takes.
 
@@ -177,7 +177,7 @@ class EfficientNetSS:
 
         Parameters
         ----------
-        samples : Configuration, dict, DataFrame, list or numpy.ndarray
+        samples : Configuration | dict | DataFrame | list | numpy.ndarray
             The architectures.
 
         Returns
@@ -197,7 +197,7 @@ class EfficientNetSS:
 
         Parameters
         ----------
-        sample : Configuration, dict, DataFrame, list or numpy.ndarray
+        sample : Configuration | dict | DataFrame | list | numpy.ndarray
             The architectures, in any form
             [`encode`][configurationspaces.efficientnet_encoding.encode] takes.
 
