@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import tempfile
 import time
 import warnings
@@ -39,6 +38,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from anb.data.atomic import replace_atomically
 
 ACCURACY_TASK, PAIR_TASK = "accuracy", "accuracy-vs-zcu102-latency"
 # Regret, in points of top-1, that counts as having found the best known architecture's level:
@@ -190,31 +191,19 @@ def run_all(runs: list[tuple], folder: Path, workers: int, scheduler: str | None
 
         cluster = None if scheduler else LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                                       dashboard_address=None)
+        folder.mkdir(parents=True, exist_ok=True)
         with Client(scheduler or cluster) as client:
             futures = {client.submit(run_one, *run, pure=False): run for run in todo}
             for future in tqdm(as_completed(futures), total=len(futures), desc="runs"):
                 record = future.result()
-                write_atomically(run_path(folder, futures[future]),
-                                 lambda tmp: Path(tmp).write_text(json.dumps(record, indent=1) + "\n"))
+                replace_atomically(run_path(folder, futures[future]),
+                                   lambda staging: staging.write_text(json.dumps(record, indent=1) + "\n"))
         if cluster is not None:
             cluster.close()
     done = [run for run in runs if run_path(folder, run).is_file()]
     if not done:
         raise SystemExit(f"no run in {folder} to summarise: run without --summarise first")
     return pd.concat([expand(json.loads(run_path(folder, run).read_text())) for run in done], ignore_index=True)
-
-
-def write_atomically(path: Path, write) -> None:
-    """``write(temporary path)``, then the file moved into place whole."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def quartiles(results: pd.DataFrame) -> pd.DataFrame:
@@ -247,7 +236,7 @@ def plot(summary: pd.DataFrame, path: Path) -> None:
             axis.set_ylim(bottom=0)
         axis.legend(fontsize=7)
     figure.tight_layout()
-    write_atomically(path, lambda tmp: figure.savefig(tmp, dpi=120, format="png"))
+    replace_atomically(path, lambda tmp: figure.savefig(tmp, dpi=120, format="png"))
     plt.close(figure)
 
 
@@ -349,10 +338,10 @@ def main() -> None:
     results = run_all(runs, args.out / "runs", args.workers, args.scheduler, args.summarise)
     summary = quartiles(results)
     results_table, line = table(results, summary, seed_count), reference_line(results, summary, seed_count)
-    write_atomically(args.out / "optimizers.csv", lambda tmp: results.to_csv(tmp, index=False))
+    replace_atomically(args.out / "optimizers.csv", lambda tmp: results.to_csv(tmp, index=False))
     plot(summary, args.out / "optimizers.png")
-    write_atomically(args.out / "optimizers.md",
-                     lambda tmp: Path(tmp).write_text(f"{results_table}\n\n```text\n{line}\n```\n"))
+    replace_atomically(args.out / "optimizers.md",
+                       lambda staging: staging.write_text(f"{results_table}\n\n```text\n{line}\n```\n"))
     print(f"wrote {args.out / 'optimizers.csv'}, {args.out / 'optimizers.png'} and {args.out / 'optimizers.md'}\n")
     print(results_table)
     print(line)
