@@ -99,3 +99,13 @@ def test_a_tasks_problem_has_its_objectives_and_constraint():
 def test_bad_input_names_what_is_allowed(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_anb_benchmark_is_the_tasks_module_in_every_form_of_import():
+    import subprocess
+    import sys
+
+    code = ("import anb.benchmark; from anb.benchmark import get_task; from anb import benchmark; import anb; "
+            "print(anb.benchmark.__name__, benchmark is anb.benchmark, get_task('accuracy').budget)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["anb.search.tasks", "True", "1000"]

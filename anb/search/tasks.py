@@ -1,5 +1,7 @@
 """Named standard tasks: a fixed objective, budget and seeds, and what a result is measured against.
 
+Also importable as `anb.benchmark`.
+
 Three kinds, over the shipped xgb ensembles' means:
 
 * `accuracy`: top-1 accuracy, maximised; 1,000 queries, seeds 0-9.
@@ -21,7 +23,7 @@ Examples
 --------
 ```python
 from anb.search.external import evaluate
-from anb.search.tasks import get_task, TASKS
+from anb.benchmark import get_task, TASKS
 from configurationspaces.searchspaces import EfficientNetSS
 task = get_task("accuracy-under-zcu102-latency")
 problem = task.problem(seed=0)             # an anb.search.Problem: objectives and constraint
