@@ -29,7 +29,7 @@ from anb.surrogates.ensemble_io import (
 )
 from conftest import DATA_DIR
 from configurationspaces.searchspaces import EfficientNetSS
-from helpers_install import package_copy, run_from
+from helpers_install import package_copy, read_only, run_from
 from helpers_store import (  # noqa: F401 - plugin_site is a fixture
     DEVICE,
     PYTHON,
@@ -379,6 +379,14 @@ def test_the_command_refuses_a_release_over_a_users_files(artifact_copy, monkeyp
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "(my_notes.txt)" in err
     assert (artifact_copy / "my_notes.txt").read_text() == "mine" and (artifact_copy / shipped.RELEASE_FILE).is_file()
+
+
+def test_a_release_into_a_folder_it_cannot_write_says_to_choose_another_out(artifact_copy, monkeypatch):
+    monkeypatch.setattr(store, "build", lambda *args, **kwargs: pytest.fail("a build started"))
+    with read_only(artifact_copy.parent), pytest.raises(OSError) as error:
+        release.build_release(artifact_copy, progress=False)
+    assert error.value.strerror.startswith(f"cannot write in {artifact_copy.parent} (")
+    assert error.value.strerror.endswith("choose an --out in a folder you can write")
 
 
 def test_release_check_takes_no_out(tmp_path, monkeypatch, capsys):

@@ -29,12 +29,18 @@ def lock_path(entry: Path) -> Path:
 
 
 @contextmanager
-def locked(entry: Path) -> Iterator[None]:
-    """An exclusive lock on one cache entry, held across processes (POSIX ``flock``)."""
+def locked(entry: Path, unwritable: str | None = None) -> Iterator[None]:
+    """An exclusive lock on one cache entry, held across processes (POSIX ``flock``).
+
+    ``unwritable`` is what to tell the user when the entry's folder cannot be written, for an
+    entry outside the cache; a cache entry's message says to set ``ANB_HOME``.
+    """
     try:
         entry.parent.mkdir(parents=True, exist_ok=True)
         handle = open(lock_path(entry), "a")
     except OSError as exc:
+        if unwritable is not None:
+            raise OSError(exc.errno, f"cannot write in {entry.parent} ({exc.strerror}): {unwritable}") from exc
         raise OSError(exc.errno, f"cannot write in the cache at {entry.parent} ({exc.strerror}): anb writes there to "
                                  f"build or download the entry {entry.name}, or to replace it when it is damaged; set "
                                  f"ANB_HOME to a folder you can write") from exc

@@ -11,7 +11,6 @@ shipped one: what a second machine runs to see whether it reproduces the benchma
 from __future__ import annotations
 
 import hashlib
-import os
 import platform
 import shutil
 import signal
@@ -65,12 +64,10 @@ def build_release(out: Path, progress: bool = True) -> dict:
     if out.exists():
         release_contents.check_only_a_release(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    if not os.access(out.parent, os.W_OK):
-        raise PermissionError(f"cannot write in {out.parent}: a release is built beside its --out and swapped in; "
-                              f"choose an --out in a folder you can write")
     # Under the lock, a staging folder beside ``out`` belongs to no running release: one that
     # kill -9 ended. Two releases into one folder take turns.
-    with terminated_as_exit(), cache_entry.locked(out):
+    unwritable = "a release is built beside its --out and swapped in; choose an --out in a folder you can write"
+    with terminated_as_exit(), cache_entry.locked(out, unwritable):
         cache_entry.remove_stale(out)
         return _build_into(out, progress)
 
