@@ -245,17 +245,17 @@ def seed_counts(results: pd.DataFrame) -> dict[tuple[str, str], int]:
     return results.groupby(["task", "optimizer"])["seed"].nunique().to_dict()
 
 
-def table(results: pd.DataFrame, summary: pd.DataFrame, seeds: dict[str, int]) -> str:
+def table(results: pd.DataFrame, summary: pd.DataFrame, seeds: dict[str, int], near: dict[str, float]) -> str:
     """The results table: final median (IQR) of each task, with the seeds behind it where some
-    of the task's ``seeds`` are missing, and CPU time per 1,000 evaluations."""
+    of the task's ``seeds`` are missing, the evaluations to regret ``NEAR_REGRET`` (``near``, from
+    `evaluations_to`), and CPU time per 1,000 evaluations."""
     rows = ["| optimizer | library | accuracy: final regret, median (IQR) "
             f"| accuracy: evaluations to regret <= {NEAR_REGRET}, median | zcu102 latency: final hypervolume, median (IQR) "
             "| CPU seconds per 1,000 evaluations (median over runs) |", "|---|---|---|---|---|---|"]
     done = set(summary.index.droplevel("evaluations"))
     counts = seed_counts(results)
-    accuracy = results[results["task"] == ACCURACY_TASK]
-    near = {name: f"> {accuracy['evaluations'].max():,}" if np.isinf(value) else f"{value:,.0f}"
-            for name, value in evaluations_to(accuracy, NEAR_REGRET).items()}
+    budget = results.loc[results["task"] == ACCURACY_TASK, "evaluations"].max()
+    near_cells = {name: f"> {budget:,}" if np.isinf(value) else f"{value:,.0f}" for name, value in near.items()}
     for optimizer in OPTIMIZERS:
         cells = []
         for task in (ACCURACY_TASK, PAIR_TASK):
@@ -269,7 +269,7 @@ def table(results: pd.DataFrame, summary: pd.DataFrame, seeds: dict[str, int]) -
         runs = results[results["optimizer"] == optimizer.name].groupby(["task", "seed"])
         per_1000 = (runs["cpu_seconds"].first() / runs["evaluations"].max() * 1000).median() if len(runs) else None
         seconds = "" if per_1000 is None else f"{per_1000:.1f}"
-        rows.append(f"| {optimizer.name} | {optimizer.library} | {cells[0]} | {near.get(optimizer.name, '')} | {cells[1]} "
+        rows.append(f"| {optimizer.name} | {optimizer.library} | {cells[0]} | {near_cells.get(optimizer.name, '')} | {cells[1]} "
                     f"| {seconds} |")
     return "\n".join(rows)
 
@@ -277,20 +277,17 @@ def table(results: pd.DataFrame, summary: pd.DataFrame, seeds: dict[str, int]) -
 def evaluations_to(results: pd.DataFrame, regret: float) -> dict[str, float]:
     """Per optimiser, the median over seeds of the first evaluation whose regret is at most
     ``regret`` (infinite when more than half of the seeds never get there)."""
-    firsts = {}
-    for (name, _), run in results.groupby(["optimizer", "seed"]):
-        reached = run["evaluations"].to_numpy()[run["measure"].to_numpy() <= regret]
-        firsts.setdefault(name, []).append(reached[0] if len(reached) else np.inf)
-    return {name: float(np.median(values)) for name, values in firsts.items()}
+    runs = results.groupby(["optimizer", "seed"])["evaluations"].size().index
+    firsts = results[results["measure"] <= regret].groupby(["optimizer", "seed"])["evaluations"].min()
+    return firsts.reindex(runs, fill_value=np.inf).groupby(level="optimizer").median().to_dict()
 
 
-def reference_line(results: pd.DataFrame, summary: pd.DataFrame, seeds: dict[str, int]) -> str:
+def reference_line(results: pd.DataFrame, summary: pd.DataFrame, seeds: dict[str, int], near: dict[str, float]) -> str:
     done = set(summary.index.droplevel("evaluations"))
     counts = seed_counts(results)
     final = {optimizer: summary.loc[(ACCURACY_TASK, optimizer.name)]["median"].iloc[-1] for optimizer in OPTIMIZERS
              if (ACCURACY_TASK, optimizer.name) in done}
     # Ties (several optimisers reach the best known value) go to the one that got near it first.
-    near = evaluations_to(results[results["task"] == ACCURACY_TASK], NEAR_REGRET)
     best = min(final, key=lambda optimizer: (final[optimizer], near[optimizer.name]))
 
     def figure(optimizer) -> str:
@@ -337,7 +334,9 @@ def main() -> None:
     print(f"{len(runs)} runs: {len(OPTIMIZERS)} optimisers, tasks {ACCURACY_TASK} and {PAIR_TASK}", flush=True)
     results = run_all(runs, args.out / "runs", args.workers, args.scheduler, args.summarise)
     summary = quartiles(results)
-    results_table, line = table(results, summary, seed_count), reference_line(results, summary, seed_count)
+    near = evaluations_to(results[results["task"] == ACCURACY_TASK], NEAR_REGRET)
+    results_table = table(results, summary, seed_count, near)
+    line = reference_line(results, summary, seed_count, near)
     replace_atomically(args.out / "optimizers.csv", lambda tmp: results.to_csv(tmp, index=False))
     plot(summary, args.out / "optimizers.png")
     replace_atomically(args.out / "optimizers.md",
